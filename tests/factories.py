@@ -1,0 +1,78 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from claims.models import Citation, Claim, Evidence, Source
+from claims.scales import ClaimType, Grade, SourceKind, Stance, Status, StudyDesign, Verdict
+
+SOURCE_TEXT = (
+    "Kratom may help hair regrow after detox. "
+    "It is said to ease opioid withdrawal symptoms. "
+    "Users report it is well tolerated."
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    title = factory.Sequence(lambda n: f"Article {n}")
+    kind = SourceKind.WEB_ARTICLE
+    url = factory.Sequence(lambda n: f"https://example.org/article-{n}")
+    text = SOURCE_TEXT
+
+    class Meta:
+        model = Source
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    """A candidate claim quoting the first sentence of its source (an unpublished draft)."""
+
+    source = factory.SubFactory(SourceFactory)
+    statement = factory.Sequence(lambda n: f"Kratom aids hair regrowth (claim {n})")
+    quote = "Kratom may help hair regrow after detox."
+    quote_start = 0
+    quote_end = 40
+    subject = "kratom"
+    outcome = "hair regrowth"
+    claim_type = ClaimType.EFFICACY
+    status = Status.CANDIDATE
+
+    class Meta:
+        model = Claim
+
+    class Params:
+        published = factory.Trait(
+            status=Status.PUBLISHED,
+            grade=Grade.VERY_LOW,
+            verdict=Verdict.UNSUPPORTED,
+            rationale="No study has looked at kratom and hair regrowth.",
+        )
+
+
+class CitationFactory(factory.django.DjangoModelFactory):
+    title = factory.Sequence(lambda n: f"A study of kratom, part {n}")
+    authors = "Smith J, Jones K"
+    year = 2020
+    venue = "Journal of Examples"
+    doi = factory.Sequence(lambda n: f"10.1000/example.{n}")
+    study_design = StudyDesign.CROSS_SECTIONAL
+
+    class Meta:
+        model = Citation
+
+
+class EvidenceFactory(factory.django.DjangoModelFactory):
+    claim = factory.SubFactory(ClaimFactory)
+    citation = factory.SubFactory(CitationFactory)
+    stance = Stance.SUPPORTS
+    finding = "Users reported less withdrawal."
+
+    class Meta:
+        model = Evidence
