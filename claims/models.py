@@ -281,6 +281,8 @@ class Claim(TimeStamped):
 
     def clean(self):
         super().clean()
+        if not self.slug and self.statement:
+            self.slug = unique_slug(self.statement)
         self.clean_quote()
 
     def clean_quote(self):

@@ -1,0 +1,37 @@
+# The two quick-start commands (`make run`, `make test`) each set up what they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint ci-postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.runtime
+
+## run: set up, load the demo data into SQLite and serve on http://127.0.0.1:$(PORT)/
+run: $(VENV)/.runtime
+	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput -v0
+	DJANGO_DEBUG=true $(BIN)/python manage.py setup_demo
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## test: set up and run the whole suite (SQLite unless DATABASE_URL says otherwise)
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -n 2 -rs
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) tracker.sqlite3 staticfiles
