@@ -7,6 +7,10 @@ app_name = "claims"
 urlpatterns = [
     path("", views.home, name="home"),
     path("claims/", views.ClaimListView.as_view(), name="claim-list"),
+    # Literal route first, so it never depends on what the slug pattern accepts.
+    path("claims/export.csv", views.claim_export, name="claim-export"),
     path("claims/<slug:slug>/", views.ClaimDetailView.as_view(), name="claim-detail"),
+    path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
+    path("methodology/", views.MethodologyView.as_view(), name="methodology"),
 ]

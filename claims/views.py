@@ -1,22 +1,444 @@
-"""Placeholder views, replaced by the public-site work (issue 4)."""
+"""The public site: claims list, claim pages, sources, methodology, and the CSV download."""
 
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, F, Q
+from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.views.generic import DetailView, ListView
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.generic import DetailView, ListView, TemplateView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
 
+from . import export
+from .filters import GRADE_CHOICES, VERDICT_CHOICES, ClaimFilter, select_claims
 from .models import Claim, Source
+from .scales import (
+    RATING_BEST,
+    RATING_WORST,
+    ClaimType,
+    Grade,
+    Stance,
+    Status,
+    StudyDesign,
+    Verdict,
+)
+from .search import clean_text, highlight_pattern
+from .tables import ClaimTable
+
+PER_PAGE = 25
 
 
 def home(request):
     return redirect("claims:claim-list")
 
 
-class ClaimListView(ListView):
-    queryset = Claim.objects.published()
+def _querystring(params, **changes) -> str:
+    """`params` (a QueryDict) with the given keys replaced (a list) or dropped (None)."""
+    data = {key: params.getlist(key) for key in params}
+    data.pop("page", None)
+    for key, values in changes.items():
+        if values:
+            data[key] = values
+        else:
+            data.pop(key, None)
+    encoded = urlencode(data, doseq=True)
+    return f"?{encoded}" if encoded else "?"
+
+
+def _toggled(params, name: str, value: str) -> str:
+    values = [v for v in params.getlist(name) if v]
+    values = [v for v in values if v != value] if value in values else [*values, value]
+    return _querystring(params, **{name: values})
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    items: list = field(default_factory=list)
+
+
+def _facet(filterset: ClaimFilter, params, name: str, label: str, choices) -> Facet:
+    """Counts per value of `name`, each computed with every filter except `name` itself."""
+    queryset = filterset.filter_queryset(Claim.objects.published(), exclude={name})
+    counts = dict(queryset.order_by().values_list(name).annotate(n=Count("pk")))
+    selected = set(params.getlist(name))
+    facet = Facet(name, label)
+    for code, text in choices:
+        facet.items.append(
+            {
+                "code": code,
+                "label": text,
+                "count": counts.get(code, 0),
+                "selected": code in selected,
+                "url": _toggled(params, name, code),
+            }
+        )
+    return facet
+
+
+def _active_filters(filterset: ClaimFilter, params) -> list[dict]:
+    """One removable chip per active filter value, labelled in words."""
+    cleaned = filterset.form.cleaned_data
+    chips = []
+    labels = {
+        "grade": dict(GRADE_CHOICES),
+        "verdict": dict(VERDICT_CHOICES),
+        "claim_type": dict(ClaimType.choices),
+    }
+    for name, names in labels.items():
+        for code in cleaned.get(name) or []:
+            chips.append(
+                {
+                    "label": f"{filterset.form.fields[name].label}: {names[code]}",
+                    "url": _toggled(params, name, code),
+                }
+            )
+    for subject in cleaned.get("subject") or []:
+        remaining = [v for v in params.getlist("subject") if v.strip() != subject]
+        chips.append(
+            {"label": f"Subject: {subject}", "url": _querystring(params, subject=remaining)}
+        )
+    for source in filterset.form.sources:
+        chips.append(
+            {"label": f"Source: {source.title}", "url": _toggled(params, "source", str(source.pk))}
+        )
+    if cleaned.get("q"):
+        chips.append({"label": f"Search: {cleaned['q']}", "url": _querystring(params, q=None)})
+    return chips
+
+
+class ClaimListView(SingleTableMixin, FilterView):
+    """/claims/: the query string goes through select_claims(), the same as the CSV export."""
+
+    table_class = ClaimTable
+    filterset_class = ClaimFilter
+    template_name = "claims/claim_list.html"
+    table_pagination = {"per_page": PER_PAGE}
+
+    def get(self, request, *args, **kwargs):
+        self.object_list, self.filterset = select_claims(request.GET)
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        # An unusable query string is the client's mistake: say so with 400, and explain.
+        status = 400 if self.filterset.errors else 200
+        return self.render_to_response(context, status=status)
+
+    def get_table_kwargs(self):
+        text = ""
+        if not self.filterset.errors:
+            text = clean_text(self.filterset.form.cleaned_data.get("q") or "")
+        return {"highlight_pattern": highlight_pattern(text) if text else None}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        table = context["table"]
+        filterset = self.filterset
+        context["errors"] = filterset.error_messages
+        context["page_message"] = _page_message(params.get("page"), table.paginator)
+        if filterset.errors:
+            context["facets"] = []
+            context["active_filters"] = []
+            context["total"] = 0
+        else:
+            context["facets"] = [
+                _facet(filterset, params, "grade", "Evidence grade", GRADE_CHOICES),
+                _facet(filterset, params, "verdict", "Verdict", VERDICT_CHOICES),
+            ]
+            context["active_filters"] = _active_filters(filterset, params)
+            context["total"] = table.paginator.count
+        context["query"] = clean_text(params.get("q", ""))[:300]
+        context["csv_url"] = reverse("claims:claim-export") + _querystring(params).rstrip("?")
+        context["clear_url"] = reverse("claims:claim-list")
+        # Each form resubmits the parameters it does not show, so nothing is lost on submit.
+        pairs = [(key, value) for key in params for value in params.getlist(key) if value]
+        context["search_hidden"] = [(k, v) for k, v in pairs if k not in {"q", "page"}]
+        context["filters_hidden"] = [(k, v) for k, v in pairs if k in {"q", "sort", "source"}]
+        context["nav"] = "claims"
+        return context
+
+
+def _page_message(raw: str | None, paginator: Paginator) -> str:
+    """Explain a page number we could not honour (tables2 then shows the first or last page)."""
+    if raw is None or raw == "":
+        return ""
+    raw = raw.strip()
+    if not raw.isdigit():
+        return f"“{raw[:40]}” is not a page number, so this is page 1."
+    number = int(raw)
+    if number < 1:
+        return "Pages start at 1, so this is the last page."
+    if number > paginator.num_pages:
+        pages = f"{paginator.num_pages} page" + ("s" if paginator.num_pages != 1 else "")
+        return f"There is no page {number}: this selection has {pages}. This is the last one."
+    return ""
+
+
+def claim_export(request):
+    """/claims/export.csv: the same claims as /claims/ for this query string, all pages."""
+    queryset, filterset = select_claims(request.GET)
+    if filterset.errors:
+        message = "This download cannot be made:\n" + "\n".join(filterset.error_messages)
+        return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
+    return export.csv_response(queryset, excel=request.GET.get("excel") == "1")
+
+
+def json_ld(data: dict) -> str:
+    """JSON for a <script type="application/ld+json"> block; </script> cannot break out."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    text = text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+    return mark_safe(text)  # <, > and & are escaped above
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def claim_review(claim: Claim, date_published) -> dict | None:
+    """The schema.org ClaimReview for a published claim; None when its verdict is unrated."""
+    verdict = claim.verdict_choice
+    if verdict.rating_value is None:
+        return None
+    source = claim.source
+    appearance = {"@type": "CreativeWork", "name": source.title}
+    if source.url:
+        appearance["url"] = source.url
+    if source.author:
+        appearance["author"] = {"@type": "Person", "name": source.author}
+    if source.published_on:
+        appearance["datePublished"] = source.published_on.isoformat()
+    item = {"@type": "Claim", "appearance": appearance}
+    if source.published_on:
+        item["datePublished"] = source.published_on.isoformat()
+    organisation = {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL}
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": absolute(claim.get_absolute_url()),
+        "claimReviewed": claim.statement,
+        "datePublished": date_published.date().isoformat(),
+        "author": organisation,
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": verdict.rating_value,
+            "bestRating": RATING_BEST,
+            "worstRating": RATING_WORST,
+            "alternateName": verdict.label,
+        },
+        "itemReviewed": item,
+    }
+
+
+def corrections(claim: Claim) -> list[dict]:
+    """Each published change of grade or verdict, oldest first, from the claim's history.
+
+    The first entry is the first publication; later entries compare each published version
+    with the previous published one, so edits made while unpublished count once, when they
+    reach the public.
+    """
+    entries = []
+    previous = None
+    versions = (
+        claim.history.filter(status=Status.PUBLISHED)
+        .order_by("history_date", "history_id")
+        .values_list("history_date", "grade", "verdict")
+    )
+    for when, grade, verdict in versions:
+        grade, verdict = Grade(grade), Verdict(verdict)
+        if previous is None:
+            entries.append({"date": when, "kind": "published", "grade": grade, "verdict": verdict})
+        else:
+            if grade != previous[0]:
+                entries.append({"date": when, "kind": "grade", "old": previous[0], "new": grade})
+            if verdict != previous[1]:
+                entries.append(
+                    {"date": when, "kind": "verdict", "old": previous[1], "new": verdict}
+                )
+        previous = (grade, verdict)
+    return entries
+
+
+def quote_context(claim: Claim, width: int = 400) -> dict:
+    """The paragraph around the quote, cut to `width` characters on each side."""
+    text = claim.source.text
+    start, end = claim.quote_start, claim.quote_end
+    para_start = text.rfind("\n", 0, start) + 1
+    para_end = text.find("\n", end)
+    para_end = len(text) if para_end == -1 else para_end
+    before_start = max(para_start, start - width)
+    after_end = min(para_end, end + width)
+    return {
+        "before": ("…" if before_start > para_start else "") + text[before_start:start],
+        "quote": text[start:end],
+        "after": text[end:after_end] + ("…" if after_end < para_end else ""),
+    }
 
 
 class ClaimDetailView(DetailView):
-    queryset = Claim.objects.published()
+    queryset = Claim.objects.published().select_related("source")
+    template_name = "claims/claim_detail.html"
+    context_object_name = "claim"
+    extra_context = {"nav": "claims"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        claim = self.object
+        # Newest work first within each stance; works without a year last.
+        links = claim.evidence.select_related("citation").order_by(
+            F("citation__year").desc(nulls_last=True), "pk"
+        )
+        by_stance = {stance: [] for stance in Stance}
+        for link in links:
+            by_stance[Stance(link.stance)].append(link)
+        context["evidence_groups"] = [
+            {"stance": stance, "links": items} for stance, items in by_stance.items() if items
+        ]
+        context["evidence_total"] = sum(len(items) for items in by_stance.values())
+        log = corrections(claim)
+        context["corrections"] = log
+        published_at = log[0]["date"] if log else (claim.reviewed_at or claim.created_at)
+        review = claim_review(claim, published_at)
+        context["json_ld"] = json_ld(review) if review else ""
+        context["context"] = quote_context(claim)
+        context["grade"] = claim.grade_choice
+        context["verdict"] = claim.verdict_choice
+        context["source_quote_url"] = f"{claim.source.get_absolute_url()}#quote-{claim.pk}"
+        return context
+
+
+class SourceListView(ListView):
+    template_name = "claims/source_list.html"
+    context_object_name = "sources"
+    extra_context = {"nav": "sources"}
+    paginate_by = 50
+
+    def get_queryset(self):
+        return (
+            Source.objects.with_published_claims()
+            .annotate(published_count=Count("claims", filter=Q(claims__status=Status.PUBLISHED)))
+            .defer("text", "note")
+            .order_by("title", "pk")
+        )
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        raw = self.request.GET.get("page") or "1"
+        page = paginator.get_page(raw)
+        self.page_message = _page_message(raw if raw != "1" else None, paginator)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_message"] = self.page_message
+        return context
+
+
+@dataclass
+class Segment:
+    text: str
+    claim: Claim | None = None  # the claim this piece links to (the innermost one)
+    mark_id: str = ""
+    anchors: list = field(default_factory=list)  # ids of other quotes that start here
+    overlap: bool = False
+    ends: list = field(default_factory=list)  # claims whose quote ends here (numbered links)
+
+
+def mark_quotes(text: str, claims: list[Claim]) -> list[list[Segment]]:
+    """Split `text` into paragraphs of segments, cut at every quote boundary.
+
+    Overlapping quotes are handled by cutting at every start and end: each segment knows
+    every quote covering it and links to the innermost (latest-starting, then shortest).
+    Each quote's first segment carries its anchor (id="quote-<pk>"), and its last one a
+    numbered link to the claim, so that every claim stays reachable even when covered.
+    Reads `claim.number` (its 1-based place in the page's list of claims).
+    """
+    paragraphs = []
+    offset = 0
+    for line in text.split("\n"):
+        start, end = offset, offset + len(line)
+        offset = end + 1
+        if line.strip():
+            paragraphs.append((start, end))
+    started = set()
+    result = []
+    for para_start, para_end in paragraphs:
+        cuts = {para_start, para_end}
+        for claim in claims:
+            for point in (claim.quote_start, claim.quote_end):
+                if para_start < point < para_end:
+                    cuts.add(point)
+        cuts = sorted(cuts)
+        segments = []
+        for seg_start, seg_end in zip(cuts, cuts[1:], strict=False):
+            covering = [c for c in claims if c.quote_start <= seg_start and seg_end <= c.quote_end]
+            segment = Segment(text[seg_start:seg_end])
+            if covering:
+                owner = max(covering, key=lambda c: (c.quote_start, -c.quote_end, c.pk))
+                segment.claim = owner
+                segment.overlap = len(covering) > 1
+                for claim in sorted(covering, key=lambda c: c.pk):
+                    if claim.pk in started:
+                        continue
+                    started.add(claim.pk)
+                    if claim is owner:
+                        segment.mark_id = f"quote-{claim.pk}"
+                    else:
+                        segment.anchors.append(f"quote-{claim.pk}")
+                segment.ends = [c for c in covering if c.quote_end == seg_end]
+            segments.append(segment)
+        result.append(segments)
+    return result
 
 
 class SourceDetailView(DetailView):
     queryset = Source.objects.with_published_claims()
+    template_name = "claims/source_detail.html"
+    context_object_name = "source"
+    extra_context = {"nav": "sources"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        source = self.object
+        claims = list(
+            source.claims.published()
+            .only(
+                "pk",
+                "slug",
+                "statement",
+                "grade",
+                "verdict",
+                "quote_start",
+                "quote_end",
+                "source_id",
+            )
+            .order_by("quote_start", "pk")
+        )
+        for number, claim in enumerate(claims, start=1):
+            claim.number = number
+        context["claims"] = claims
+        context["paragraphs"] = mark_quotes(source.text, claims)
+        present = {claim.verdict for claim in claims}
+        context["legend"] = [verdict for verdict in Verdict if verdict in present]
+        context["list_url"] = reverse("claims:claim-list") + f"?source={source.pk}"
+        return context
+
+
+class MethodologyView(TemplateView):
+    template_name = "claims/methodology.html"
+    extra_context = {"nav": "methodology"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["grades"] = list(Grade)
+        context["verdicts"] = list(Verdict)
+        context["designs"] = list(StudyDesign)
+        context["stances"] = list(Stance)
+        context["best"], context["worst"] = RATING_BEST, RATING_WORST
+        return context

@@ -1,0 +1,69 @@
+"""Real Chromium through Playwright: search, follow a quote, keyboard filtering, axe."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from claims.models import Claim, Source
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(live_server):
+    call_command("loaddata", "kratom_article", verbosity=0)
+    return live_server.url
+
+
+def test_search_hair_open_claim_follow_quote_and_back(page, demo):
+    claim = Claim.objects.get(statement="Kratom aids hair regrowth after opioid withdrawal.")
+    page.goto(f"{demo}/claims/")
+
+    page.get_by_label("Search claims").fill("hair")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".results-count")).to_contain_text("matching “hair”")
+    page.get_by_role("link", name=re.compile("Kratom aids hair regrowth")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(claim.statement)
+    expect(page.locator(".verdict-box")).to_contain_text("Unsupported: no evidence found")
+    page.get_by_role("link", name="See this quote in the full text").click()
+    expect(page).to_have_url(re.compile(rf"/sources/\d+/#quote-{claim.pk}$"))
+    expect(page.locator(f"#quote-{claim.pk}")).to_be_attached()
+    page.locator(f'.source-text a.ref[href="{claim.get_absolute_url()}"]').click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(claim.statement)
+
+    assert page.url == f"{demo}{claim.get_absolute_url()}"
+
+
+def test_filter_by_grade_with_keyboard_only(page, demo):
+    page.goto(f"{demo}/claims/")
+    target = page.locator(".facet a", has_text="Very low")
+
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/claims/\?grade=very_low$"))
+    expected = Claim.objects.published().filter(grade="very_low").count()
+    expect(page.locator(".results-count")).to_have_text(f"{expected} claims")
+    expect(page.locator("table.claims tbody tr")).to_have_count(expected)
+
+
+@pytest.mark.parametrize("which", ["list", "claim", "source", "methodology"])
+def test_axe_reports_no_violations(page, demo, which):
+    claim = Claim.objects.get(statement="Kratom aids hair regrowth after opioid withdrawal.")
+    paths = {
+        "list": "/claims/?q=hair",
+        "claim": claim.get_absolute_url(),
+        "source": Source.objects.get().get_absolute_url(),
+        "methodology": "/methodology/",
+    }
+    page.goto(demo + paths[which])
+
+    results = Axe().run(page)
+
+    assert results.violations_count == 0, results.generate_report()

@@ -1,0 +1,461 @@
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from claims.columns import PAGE_COLUMNS
+from claims.models import Claim
+from claims.scales import Grade, Stance, Status, Verdict
+from claims.tables import ClaimTable
+
+from .factories import CitationFactory, ClaimFactory, EvidenceFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/claims/"
+JSON_LD_RE = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
+
+
+def _counts(response, name):
+    facet = next(f for f in response.context["facets"] if f.name == name)
+    return {item["code"]: item["count"] for item in facet.items}
+
+
+def test_home_redirects_to_claim_list(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == LIST
+
+
+def test_table_columns_are_the_page_columns_in_order():
+    assert list(ClaimTable.base_columns) == [column.name for column in PAGE_COLUMNS]
+    assert [c.verbose_name for c in ClaimTable.base_columns.values()] == [
+        column.label for column in PAGE_COLUMNS
+    ]
+
+
+def test_claim_list_shows_total_and_badges(client):
+    ClaimFactory(published=True, statement="Kratom aids hair regrowth")
+    ClaimFactory(status=Status.CANDIDATE, statement="Unpublished draft claim")
+
+    response = client.get(LIST)
+    html = response.content.decode()
+
+    assert response.context["total"] == 1
+    assert "1 claim</h2>" in html
+    assert "Kratom aids hair regrowth" in html
+    assert "Unpublished draft claim" not in html
+    assert 'Very low <span class="symbols" aria-hidden="true">⊕◯◯◯</span>' in html
+
+
+def test_counts_leave_out_their_own_filter(client):
+    ClaimFactory(published=True, grade=Grade.LOW, verdict=Verdict.SUPPORTED)
+    ClaimFactory(published=True, grade=Grade.LOW, verdict=Verdict.UNSUPPORTED)
+    ClaimFactory(published=True, grade=Grade.VERY_LOW, verdict=Verdict.UNSUPPORTED)
+    ClaimFactory(status=Status.IN_REVIEW, grade=Grade.HIGH, verdict=Verdict.SUPPORTED)
+
+    response = client.get(LIST + "?grade=low&verdict=unsupported")
+
+    assert response.context["total"] == 1
+    assert _counts(response, "grade") == {"high": 0, "moderate": 0, "low": 1, "very_low": 1}
+    assert _counts(response, "verdict") == {
+        "supported": 1,
+        "partly_supported": 0,
+        "unsupported": 1,
+        "misleading": 0,
+        "contradicted": 0,
+    }
+
+
+def test_counts_follow_search_and_other_filters(client):
+    ClaimFactory(published=True, grade=Grade.LOW, subject="kratom")
+    ClaimFactory(published=True, grade=Grade.LOW, subject="coffee")
+
+    response = client.get(LIST + "?subject=kratom")
+
+    assert _counts(response, "grade")["low"] == 1
+
+
+def test_count_links_add_and_remove_their_filter(client):
+    ClaimFactory(published=True)
+
+    response = client.get(LIST + "?q=hair&grade=low&sort=-grade&page=1")
+    grade = {i["code"]: i for i in response.context["facets"][0].items}
+
+    assert grade["very_low"]["url"] == "?q=hair&grade=low&grade=very_low&sort=-grade"
+    assert grade["low"]["url"] == "?q=hair&sort=-grade"
+    assert grade["low"]["selected"] is True
+
+
+def test_csv_link_carries_the_query(client):
+    response = client.get(LIST + "?q=hair&grade=low&grade=very_low&page=2")
+
+    assert response.context["csv_url"] == "/claims/export.csv?q=hair&grade=low&grade=very_low"
+
+
+def test_export_url_is_declared_before_the_slug_route():
+    assert reverse("claims:claim-export") == "/claims/export.csv"
+
+
+def test_export_with_bad_query_is_a_clear_400(client):
+    response = client.get("/claims/export.csv?grade=best")
+
+    assert response.status_code == 400
+    assert "“best” is not a grade" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?grade=excellent", "“excellent” is not a grade"),
+        ("?verdict=fake", "“fake” is not a verdict"),
+        ("?source=x1", "“x1” is not a source number"),
+        ("?sort=price", "“price” is not a column to sort by"),
+        ("?q=" + "word " * 2000, "Your search is too long"),
+        ("?q=%00", "Null characters are not allowed."),
+    ],
+)
+def test_bad_filter_values_give_a_page_with_a_message(client, query, message):
+    ClaimFactory(published=True)
+
+    response = client.get(LIST + query)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert response.context["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("abc", "“abc” is not a page number, so this is page 1."),
+        ("99", "There is no page 99: this selection has 1 page. This is the last one."),
+        ("0", "Pages start at 1, so this is the last page."),
+        ("99999999999999999999999", "There is no page 99999999999999999999999"),
+    ],
+)
+def test_bad_page_numbers_explain_themselves(client, page, message):
+    ClaimFactory(published=True)
+
+    response = client.get(f"{LIST}?page={page}")
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert len(response.context["table"].page.object_list) == 1
+
+
+@pytest.mark.parametrize(
+    "q", ['"', '"hair loss', "-", "hair -", "a or or b", "(hair) & !loss | <->", "'--"]
+)
+def test_quotes_and_operators_in_q_render(client, q):
+    ClaimFactory(published=True)
+
+    response = client.get(LIST, {"q": q})
+
+    assert response.status_code == 200
+
+
+def test_pagination_keeps_filters(client):
+    ClaimFactory.create_batch(26, published=True)
+
+    response = client.get(LIST + "?grade=very_low")
+
+    assert 'href="?grade=very_low&amp;page=2"' in response.content.decode()
+    assert len(response.context["table"].page.object_list) == 25
+
+
+@pytest.mark.parametrize("n_claims", [1, 3])
+def test_claim_list_query_count_is_flat(client, django_assert_num_queries, n_claims):
+    ClaimFactory.create_batch(n_claims, published=True)
+
+    # count, page rows, grade counts, verdict counts
+    with django_assert_num_queries(4):
+        response = client.get(LIST + "?q=kratom&grade=very_low")
+
+    assert len(response.context["table"].rows) == n_claims
+
+
+@pytest.mark.parametrize("n_sources", [1, 3])
+def test_claim_list_source_filter_query_count_is_flat(client, django_assert_num_queries, n_sources):
+    claims = [ClaimFactory(published=True) for _ in range(n_sources)]
+    query = "&".join(f"source={c.source_id}" for c in claims)
+
+    # + one query that checks the source ids and fetches their titles
+    with django_assert_num_queries(5):
+        response = client.get(f"{LIST}?{query}")
+
+    assert response.context["total"] == n_sources
+
+
+def _published_claim_with_evidence():
+    claim = ClaimFactory(published=True, statement="Kratom aids hair regrowth")
+    EvidenceFactory(
+        claim=claim,
+        stance=Stance.CONTRADICTS,
+        citation=CitationFactory(title="A trial", pmid="123", url="https://ex.org/t"),
+    )
+    EvidenceFactory(
+        claim=claim,
+        stance=Stance.BACKGROUND,
+        citation=CitationFactory(title="Withdrawn work", is_retracted=True),
+    )
+    return claim
+
+
+def test_claim_page_shows_assessment_quote_and_grouped_citations(client):
+    claim = _published_claim_with_evidence()
+
+    response = client.get(claim.get_absolute_url())
+    html = response.content.decode()
+
+    assert [g["stance"] for g in response.context["evidence_groups"]] == [
+        Stance.CONTRADICTS,
+        Stance.BACKGROUND,
+    ]
+    assert Verdict.UNSUPPORTED.meaning in html
+    assert Grade.VERY_LOW.meaning in html
+    assert claim.rationale in html
+    assert (
+        '<mark class="verdict-unsupported">Kratom may help hair regrow after detox.</mark>' in html
+    )
+    assert f'href="/sources/{claim.source_id}/#quote-{claim.pk}"' in html
+    assert '<strong class="retracted-flag">Retracted</strong> <cite>Withdrawn work</cite>' in html
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/123/"' in html
+    assert 'href="https://doi.org/10.1000/' in html
+
+
+def test_claim_page_json_ld_has_every_field(client, settings):
+    settings.SITE_URL = "https://claims.example.org"
+    settings.SITE_NAME = "Example Checks"
+    claim = _published_claim_with_evidence()
+
+    html = client.get(claim.get_absolute_url()).content.decode()
+    blocks = JSON_LD_RE.findall(html)
+    data = json.loads(blocks[0])
+
+    assert len(blocks) == 1
+    assert data["@type"] == "ClaimReview"
+    assert data["claimReviewed"] == "Kratom aids hair regrowth"
+    assert data["url"] == f"https://claims.example.org/claims/{claim.slug}/"
+    assert data["author"] == {
+        "@type": "Organization",
+        "name": "Example Checks",
+        "url": "https://claims.example.org",
+    }
+    assert data["reviewRating"] == {
+        "@type": "Rating",
+        "ratingValue": 2,
+        "bestRating": 5,
+        "worstRating": 1,
+        "alternateName": "Unsupported: no evidence found",
+    }
+    assert data["itemReviewed"]["@type"] == "Claim"
+    assert data["itemReviewed"]["appearance"]["url"] == claim.source.url
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["datePublished"])
+
+
+def test_claim_page_json_ld_cannot_break_out_of_its_script(client):
+    claim = ClaimFactory(published=True, statement="</script><script>alert(1)</script> & more")
+
+    html = client.get(claim.get_absolute_url()).content.decode()
+    block = JSON_LD_RE.findall(html)[0]
+
+    assert "</script>" not in block
+    assert json.loads(block)["claimReviewed"] == ("</script><script>alert(1)</script> & more")
+
+
+def test_corrections_log_lists_published_grade_and_verdict_changes(client):
+    claim = ClaimFactory(published=True)
+    claim.grade = Grade.LOW
+    claim.save()
+    claim.status = Status.IN_REVIEW
+    claim.verdict = Verdict.MISLEADING
+    claim.save()
+    claim.status = Status.PUBLISHED
+    claim.save()
+
+    response = client.get(claim.get_absolute_url())
+
+    assert [entry["kind"] for entry in response.context["corrections"]] == [
+        "published",
+        "grade",
+        "verdict",
+    ]
+    assert "evidence grade changed from Very low ⊕◯◯◯ to Low ⊕⊕◯◯" in response.content.decode()
+
+
+@pytest.mark.parametrize("n_citations", [1, 3])
+def test_claim_page_query_count_is_flat(client, django_assert_num_queries, n_citations):
+    claim = ClaimFactory(published=True)
+    EvidenceFactory.create_batch(n_citations, claim=claim)
+
+    # claim+source, evidence+citations, history
+    with django_assert_num_queries(3):
+        response = client.get(claim.get_absolute_url())
+
+    assert response.context["evidence_total"] == n_citations
+
+
+@pytest.mark.parametrize("status", [Status.CANDIDATE, Status.IN_REVIEW, Status.REJECTED])
+def test_unpublished_claims_are_invisible_everywhere(client, status):
+    hidden = ClaimFactory(status=status, statement="Secret draft about hair")
+    shown = ClaimFactory(published=True)
+
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+    assert "Secret draft" not in client.get(LIST + "?q=hair").content.decode()
+    assert client.get(LIST).context["total"] == 1
+    assert client.get(hidden.source.get_absolute_url()).status_code == 404
+    assert "Secret draft" not in client.get("/sources/").content.decode()
+    assert "Secret draft" not in client.get("/sitemap-claims.xml").content.decode()
+    assert shown.slug in client.get("/sitemap-claims.xml").content.decode()
+
+
+def test_source_page_hides_unpublished_quotes(client):
+    source = SourceFactory()
+    ClaimFactory(published=True, source=source)
+    hidden = ClaimFactory(
+        source=source,
+        quote="It is said to ease opioid withdrawal symptoms.",
+        quote_start=41,
+        quote_end=88,
+    )
+
+    html = client.get(source.get_absolute_url()).content.decode()
+
+    assert f"quote-{hidden.pk}" not in html
+    assert hidden.get_absolute_url() not in html
+
+
+def test_source_page_marks_each_quote_and_links_it(client):
+    source = SourceFactory()
+    first = ClaimFactory(published=True, source=source)
+    second = ClaimFactory(
+        published=True,
+        source=source,
+        verdict=Verdict.CONTRADICTED,
+        quote="It is said to ease opioid withdrawal symptoms.",
+        quote_start=41,
+        quote_end=87,
+    )
+
+    html = client.get(source.get_absolute_url()).content.decode()
+
+    assert (
+        f'<mark id="quote-{first.pk}" class="verdict-unsupported"><a href="'
+        f'{first.get_absolute_url()}">Kratom may help hair regrow after detox.</a></mark>'
+    ) in html
+    assert (
+        f'<mark id="quote-{second.pk}" class="verdict-contradicted"><a href="'
+        f'{second.get_absolute_url()}">It is said to ease opioid withdrawal symptoms.</a></mark>'
+    ) in html
+    assert '<h2 id="legend-heading">Key to the marks</h2>' in html
+
+
+def test_source_page_splits_overlapping_quotes(client):
+    source = SourceFactory(text="Alpha beta gamma delta.")
+    outer = ClaimFactory(
+        published=True, source=source, quote="Alpha beta gamma", quote_start=0, quote_end=16
+    )
+    inner = ClaimFactory(
+        published=True, source=source, quote="beta gamma delta", quote_start=6, quote_end=22
+    )
+
+    response = client.get(source.get_absolute_url())
+    segments = response.context["paragraphs"][0]
+
+    assert [(s.text, s.claim, s.mark_id) for s in segments] == [
+        ("Alpha ", outer, f"quote-{outer.pk}"),
+        ("beta gamma", inner, f"quote-{inner.pk}"),
+        (" delta", inner, ""),
+        (".", None, ""),
+    ]
+    assert segments[1].overlap is True
+
+
+def test_source_page_keeps_paragraphs(client):
+    source = SourceFactory(
+        text="Kratom may help hair regrow after detox.\nSecond paragraph.\n\nThird."
+    )
+    ClaimFactory(published=True, source=source)
+
+    html = client.get(source.get_absolute_url()).content.decode()
+
+    assert "<p>Second paragraph.</p>" in html
+    assert "<p>Third.</p>" in html
+
+
+@pytest.mark.parametrize("n_claims", [1, 3])
+def test_source_page_query_count_is_flat(client, django_assert_num_queries, n_claims):
+    source = SourceFactory()
+    ClaimFactory.create_batch(n_claims, published=True, source=source)
+
+    # source, its published claims
+    with django_assert_num_queries(2):
+        response = client.get(source.get_absolute_url())
+
+    assert len(response.context["claims"]) == n_claims
+
+
+@pytest.mark.parametrize("n_sources", [1, 3])
+def test_source_list_query_count_is_flat(client, django_assert_num_queries, n_sources):
+    for _ in range(n_sources):
+        ClaimFactory(published=True)
+
+    with django_assert_num_queries(2):
+        response = client.get("/sources/")
+
+    assert len(response.context["sources"]) == n_sources
+
+
+def test_source_list_counts_published_claims_only(client):
+    source = SourceFactory()
+    ClaimFactory.create_batch(2, published=True, source=source)
+    ClaimFactory(source=source)
+
+    response = client.get("/sources/")
+
+    assert [s.published_count for s in response.context["sources"]] == [2]
+
+
+def test_methodology_renders_every_scale(client):
+    html = client.get("/methodology/").content.decode()
+
+    for grade in Grade:
+        assert grade.meaning in html
+    for verdict in Verdict:
+        assert verdict.meaning in html
+
+
+def test_pages_have_title_description_canonical_and_skip_link(client, settings):
+    settings.SITE_URL = "https://claims.example.org"
+    claim = ClaimFactory(published=True, statement="Kratom aids hair regrowth")
+
+    html = client.get(claim.get_absolute_url() + "?utm=x").content.decode()
+
+    assert "<title>Kratom aids hair regrowth · Claims Tracker</title>" in html
+    assert f'<link rel="canonical" href="https://claims.example.org/claims/{claim.slug}/">' in html
+    assert '<meta name="description" content="Unsupported: no evidence found' in html
+    assert '<a class="skip-link" href="#main">' in html
+    assert "style=" not in html
+    assert "<script>" not in html
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/claims/no-such-claim/")
+
+    assert response.status_code == 404
+    assert "There is no published page at this address" in response.content.decode()
+
+
+def test_demo_data_tells_the_hair_story(client):
+    from django.core.management import call_command
+
+    call_command("loaddata", "kratom_article", verbosity=0)
+    claim = Claim.objects.get(statement="Kratom aids hair regrowth after opioid withdrawal.")
+
+    response = client.get(LIST + "?q=hair+regrowth")
+
+    assert [row.record for row in response.context["table"].rows][0] == claim
+    assert "Unsupported: no evidence found" in client.get(claim.get_absolute_url()).content.decode()
