@@ -76,3 +76,24 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Evidence
+
+
+# -- added for the reviewer workflow (issue 3) -------------------------------------------------
+
+
+class GradeAssessmentFactory(factory.django.DjangoModelFactory):
+    claim = factory.SubFactory(ClaimFactory)
+    evidence_base = "observational"
+
+    class Meta:
+        model = "claims.GradeAssessment"
+
+
+def staff_in(group_name: str | None, **kwargs):
+    """A staff user in the named group (Reviewers, Editors) or in none (None)."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True, **kwargs)
+    if group_name:
+        user.groups.add(Group.objects.get(name=group_name))
+    return user

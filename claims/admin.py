@@ -1,0 +1,488 @@
+"""The reviewers' and editors' workspace: a claim work queue, grading, sources and citations.
+
+Status changes go through the workflow services (actions and the buttons under the change
+form), never through a form field, so every rule and permission is checked in one place.
+"""
+
+import dataclasses
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from . import services
+from .extraction import quote_context
+from .forms import AssessmentFormSet, CitationForm, ClaimAdminForm
+from .models import Citation, Claim, Evidence, GradeAssessment, Source, normalize_doi
+from .scales import Grade, Status
+
+GRADING_FIELDS = ("grade", "verdict", "rationale")
+# Claims waiting for someone come first: accepted claims to grade, then candidates to triage.
+QUEUE_RANK = Case(
+    When(status=Status.IN_REVIEW, then=Value(0)),
+    When(status=Status.CANDIDATE, then=Value(1)),
+    When(status=Status.PUBLISHED, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+RETRACTED_BADGE = "⚠ RETRACTED"
+# A pasted "example.org/x" gets https://, not http:// (and Django 5.2 warns without it).
+URL_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
+def can_grade(request) -> bool:
+    return request.user.has_perm("claims.grade_claim")
+
+
+class ReadableHistoryHelper(HistoricalRecordContextHelper):
+    """History diffs in reviewers' words: labels instead of codes, no bookkeeping fields."""
+
+    HIDDEN = {"version", "slug", "created_at"}
+
+    def context_for_delta_changes(self, delta):
+        changes = [c for c in delta.changes if c.field not in self.HIDDEN]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if value in (None, ""):
+            return "—"
+        return super().prepare_delta_change_value(change, value)
+
+
+class RetractedCitationFilter(admin.SimpleListFilter):
+    title = "cites a retracted work"
+    parameter_name = "retracted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(cites_retracted=True)
+        if self.value() == "no":
+            return queryset.filter(cites_retracted=False)
+        return queryset
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    fields = ("citation", "stance", "finding", "study_design", "retracted")
+    readonly_fields = ("study_design", "retracted")
+    autocomplete_fields = ("citation",)
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("citation")
+
+    @admin.display(description="study design")
+    def study_design(self, obj):
+        return obj.citation.get_study_design_display() if obj.citation_id else "—"
+
+    @admin.display(description="retracted")
+    def retracted(self, obj):
+        if obj.citation_id and obj.citation.is_retracted:
+            return format_html("<strong>{}</strong>", RETRACTED_BADGE)
+        return "—"
+
+
+class GradeAssessmentInline(admin.StackedInline):
+    model = GradeAssessment
+    formset = AssessmentFormSet
+    max_num = 1
+    extra = 0
+    verbose_name = "GRADE assessment"
+    verbose_name_plural = "GRADE assessment (optional: when filled, it decides the grade)"
+    readonly_fields = ("computed_certainty",)
+    fields = (
+        "computed_certainty",
+        "evidence_base",
+        ("risk_of_bias", "risk_of_bias_note"),
+        ("inconsistency", "inconsistency_note"),
+        ("indirectness", "indirectness_note"),
+        ("imprecision", "imprecision_note"),
+        ("publication_bias", "publication_bias_note"),
+        ("large_effect", "large_effect_note"),
+        ("dose_response", "dose_response_note"),
+        ("plausible_confounding", "plausible_confounding_note"),
+        "override_reason",
+    )
+
+    @admin.display(description="computed certainty")
+    def computed_certainty(self, obj):
+        if obj is None or obj.pk is None:
+            return "Shown after saving; the claim's grade follows it unless you give a reason."
+        return format_html(
+            "<strong>{}</strong> — {}", obj.computed_grade.display, obj.computed_grade.meaning
+        )
+
+    # Field-level permission: only graders change the assessment.
+    def has_add_permission(self, request, obj=None):
+        return can_grade(request) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return can_grade(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_grade(request) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Claim)
+class ClaimAdmin(SimpleHistoryAdmin):
+    form = ClaimAdminForm
+    change_form_template = "admin/claims/claim/change_form.html"
+    object_history_template = "admin/claims/claim/object_history.html"
+    list_display = (
+        "short_statement",
+        "subject",
+        "grade_display",
+        "verdict",
+        "status",
+        "source_title",
+        "supporting",
+        "contradicting",
+        "retraction_flag",
+        "reviewed_by",
+        "reviewed_at",
+    )
+    list_select_related = ("source", "reviewed_by")
+    list_filter = (
+        "status",
+        "grade",
+        "verdict",
+        "subject",
+        "claim_type",
+        "source",
+        ("reviewed_by", admin.RelatedOnlyFieldListFilter),
+        RetractedCitationFilter,
+    )
+    search_fields = ("statement", "quote", "subject", "outcome")
+    list_per_page = 50
+    inlines = (EvidenceInline, GradeAssessmentInline)
+    actions = ("send_to_review_action", "publish_action", "unpublish_action", "reject_action")
+
+    def get_queryset(self, request):
+        # Not super(): it orders before we can annotate the queue rank it orders by.
+        return (
+            Claim.objects.with_stance_counts()
+            .annotate(
+                queue_rank=QUEUE_RANK,
+                cites_retracted=Exists(
+                    Evidence.objects.filter(claim=OuterRef("pk"), citation__is_retracted=True)
+                ),
+            )
+            .order_by(*self.get_ordering(request))
+        )
+
+    def get_ordering(self, request):
+        return ["queue_rank", "created_at", "pk"]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ("seen_version", "statement", "subject", "outcome", "claim_type")}),
+            (
+                "Quote",
+                {"fields": ("source", "quote_in_context", "quote", ("quote_start", "quote_end"))},
+            ),
+            ("Workflow", {"fields": ("status", "public_link")}),
+            ("Grading", {"fields": (*GRADING_FIELDS, "reviewed_by", "reviewed_at")}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["quote_in_context", "status", "public_link", "reviewed_by", "reviewed_at"]
+        if obj is not None:
+            readonly.append("source")
+        if not can_grade(request):
+            readonly.extend(GRADING_FIELDS)
+        return readonly
+
+    # -- list columns ---------------------------------------------------------------------
+
+    @admin.display(description="claim", ordering="statement")
+    def short_statement(self, obj):
+        return Truncator(obj.statement).chars(90)
+
+    @admin.display(description="grade", ordering="grade")
+    def grade_display(self, obj):
+        return obj.grade_choice.display
+
+    @admin.display(description="source", ordering="source__title")
+    def source_title(self, obj):
+        return Truncator(obj.source.title).chars(40)
+
+    @admin.display(description="supporting", ordering="supporting")
+    def supporting(self, obj):
+        return obj.supporting
+
+    @admin.display(description="contradicting", ordering="contradicting")
+    def contradicting(self, obj):
+        return obj.contradicting
+
+    @admin.display(description="retraction", ordering="cites_retracted")
+    def retraction_flag(self, obj):
+        if obj.cites_retracted:
+            return format_html("<strong>{}</strong>", "⚠ cites a retracted work")
+        return ""
+
+    # -- change page ------------------------------------------------------------------------
+
+    @admin.display(description="quote in its context")
+    def quote_in_context(self, obj):
+        if obj is None or obj.pk is None:
+            return "Shown once the claim is saved."
+        before, after = quote_context(obj.source.text, obj.quote_start, obj.quote_end)
+        return format_html(
+            '<blockquote class="quote-context">…{}<mark>{}</mark>{}…</blockquote>'
+            "<p>From “{}”, characters {}–{}.</p>",
+            before,
+            obj.quote,
+            after,
+            obj.source.title,
+            obj.quote_start,
+            obj.quote_end,
+        )
+
+    @admin.display(description="public page")
+    def public_link(self, obj):
+        if obj is None or obj.status != Status.PUBLISHED:
+            return "Not public (only published claims are)."
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
+
+    def save_form(self, request, form, change):
+        claim = super().save_form(request, form, change)
+        claim._grade_chosen_explicitly = "grade" in form.changed_data
+        return claim
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # saved in save_related, after the inlines, so the assessment is known
+        obj.status = Status.IN_REVIEW  # a claim a reviewer adds by hand is already accepted
+        obj._history_user = request.user
+        obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        claim = form.instance
+        seen = form.cleaned_data.get("seen_version") if change else claim.version
+        services.save_claim_edit(
+            claim=claim,
+            user=request.user,
+            seen_version=seen,
+            changed_fields=form.changed_data,
+            assessment=GradeAssessment.objects.filter(claim=claim).first(),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_publish": request.user.has_perm("claims.publish_claim"),
+            "can_change_status": request.user.has_perm("claims.change_claim"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def response_change(self, request, obj):
+        workflow = {
+            "_send_to_review": services.send_to_review,
+            "_publish": services.publish_claim,
+            "_unpublish": services.unpublish_claim,
+            "_reject": services.reject_claim,
+        }
+        for button, service in workflow.items():
+            if button in request.POST:
+                try:
+                    service(claim=obj, user=request.user)
+                except services.WorkflowError as error:
+                    self.message_user(
+                        request, f"Saved, but the status did not change: {error}.", messages.ERROR
+                    )
+                else:
+                    obj.refresh_from_db()
+                    self.message_user(
+                        request, f"Saved; the claim is now {obj.get_status_display().lower()}."
+                    )
+                return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistoryHelper(self.model, historical_record)
+
+    def revert_disabled(self, request, obj=None):
+        # Reverting through simple-history would bypass the version check and the workflow.
+        return True
+
+    def history_view(self, request, object_id, extra_context=None):
+        evidence_history = (
+            Evidence.history.filter(claim_id=object_id)
+            .select_related("citation", "history_user")
+            .order_by("-history_date", "-history_id")[:200]
+        )
+        extra_context = {**(extra_context or {}), "evidence_history": evidence_history}
+        return super().history_view(request, object_id, extra_context)
+
+    # -- permissions ------------------------------------------------------------------------
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("claims.publish_claim")
+
+    def has_delete_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return True
+        # Nobody but a superuser deletes a graded claim, whatever permissions they hold.
+        if obj is not None and obj.grade != Grade.UNGRADED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        Claim.objects.filter(pk__in=list(queryset.values_list("pk", flat=True))).delete()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _run_workflow(self, request, queryset, service, done: str):
+        changed, refused = 0, []
+        pks = list(queryset.values_list("pk", flat=True))
+        for claim in Claim.objects.filter(pk__in=pks).only("pk", "statement").order_by("pk"):
+            try:
+                service(claim=claim, user=request.user)
+                changed += 1
+            except (services.WorkflowError, ValidationError) as error:
+                refused.append(f"#{claim.pk} “{Truncator(claim.statement).chars(40)}”: {error}")
+        if changed:
+            self.message_user(request, f"{done} {changed} claim(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"Refused {len(refused)} claim(s): " + "; ".join(refused) + ".",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Send to review (accept candidates)", permissions=["change"])
+    def send_to_review_action(self, request, queryset):
+        self._run_workflow(request, queryset, services.send_to_review, "Sent to review")
+
+    @admin.action(description="Publish", permissions=["publish"])
+    def publish_action(self, request, queryset):
+        self._run_workflow(request, queryset, services.publish_claim, "Published")
+
+    @admin.action(description="Unpublish (back to review)", permissions=["publish"])
+    def unpublish_action(self, request, queryset):
+        self._run_workflow(request, queryset, services.unpublish_claim, "Unpublished")
+
+    @admin.action(description="Reject (not a checkable claim)", permissions=["change"])
+    def reject_action(self, request, queryset):
+        self._run_workflow(request, queryset, services.reject_claim, "Rejected")
+
+
+@admin.register(Citation)
+class CitationAdmin(SimpleHistoryAdmin):
+    form = CitationForm
+    formfield_overrides = URL_OVERRIDES
+    list_display = ("retraction", "title", "authors", "year", "study_design", "doi", "pmid")
+    list_display_links = ("title",)
+    list_filter = ("is_retracted", "study_design", "year")
+    search_fields = ("title", "authors", "doi", "pmid")
+    readonly_fields = ("retraction_warning", "claims_citing")
+    fieldsets = [
+        (None, {"fields": ("retraction_warning", "title", "authors", "year", "venue")}),
+        ("Identifiers", {"fields": ("doi", "pmid", "url")}),
+        ("Design", {"fields": ("study_design", "design_note", "is_retracted")}),
+        ("Used by", {"fields": ("claims_citing",)}),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A DOI pasted as a doi.org link finds the work stored under its bare DOI.
+        if search_term.lower().startswith(("http://", "https://", "doi:")) and "doi" in (
+            search_term.lower()
+        ):
+            search_term = normalize_doi(search_term)
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="retracted", ordering="is_retracted")
+    def retraction(self, obj):
+        return format_html("<strong>{}</strong>", RETRACTED_BADGE) if obj.is_retracted else ""
+
+    @admin.display(description="status")
+    def retraction_warning(self, obj):
+        if obj is not None and obj.is_retracted:
+            return format_html(
+                "<strong>{}</strong> — this work has been retracted; claims citing it are "
+                "flagged in the queue.",
+                RETRACTED_BADGE,
+            )
+        return "Not retracted."
+
+    @admin.display(description="claims citing this work")
+    def claims_citing(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        links = obj.evidence.select_related("claim").order_by("claim__statement")[:100]
+        if not links:
+            return "None yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> ({})</li>',
+                (
+                    (
+                        reverse("admin:claims_claim_change", args=[link.claim_id]),
+                        Truncator(link.claim.statement).chars(80),
+                        link.get_stance_display(),
+                    )
+                    for link in links
+                ),
+            ),
+        )
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_OVERRIDES
+    list_display = ("title", "kind", "publisher", "published_on", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "publisher", "author", "url")
+    readonly_fields = ("claims_taken",)
+    fieldsets = [
+        (None, {"fields": ("title", "kind", "url", "publisher", "author", "published_on")}),
+        ("Text", {"fields": ("text", "note")}),
+        ("Claims taken from it", {"fields": ("claims_taken",)}),
+    ]
+
+    @admin.display(description="claims")
+    def claims_taken(self, obj):
+        if obj is None or obj.pk is None:
+            return "Import a text with `manage.py import_source` to propose candidate claims."
+        claims = obj.claims.order_by("quote_start", "pk").only(
+            "pk", "statement", "status", "grade", "quote_start"
+        )
+        if not claims:
+            return "No claims yet."
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> — {}, {}</li>',
+                (
+                    (
+                        reverse("admin:claims_claim_change", args=[claim.pk]),
+                        Truncator(claim.statement).chars(90),
+                        claim.get_status_display(),
+                        claim.grade_choice.display,
+                    )
+                    for claim in claims
+                ),
+            ),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Claims quote a source by offsets; only a superuser removes one (and PROTECT still
+        # refuses while any claim quotes it).
+        return request.user.is_superuser

@@ -1,0 +1,373 @@
+"""Writes that enforce the editorial rules: the admin, views and commands all call these.
+
+Every write to a claim goes through `_save_claim`, which bumps `version` (optimistic locking)
+and records the acting user on the history row.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from . import extraction
+from .models import Citation, Claim, Evidence, GradeAssessment, Source
+from .scales import ClaimType, Grade, Stance, Status, Verdict
+
+# Fields a grader owns; a change to any of them stamps reviewed_by/reviewed_at.
+GRADING_FIELDS = ("grade", "verdict", "rationale")
+# Fields shown when a stale edit is refused (what the other person changed).
+_DIFF_EXCLUDED = ["slug", "version", "created_at", "search_vector", "updated_at"]
+
+
+class StaleEdit(Exception):
+    """Someone saved the claim after the version this edit started from."""
+
+    def __init__(self, claim: Claim, seen_version: int):
+        self.claim = claim
+        self.seen_version = seen_version
+        self.changes = describe_changes_since(claim, seen_version)
+        records = list(
+            claim.history.filter(version__gt=seen_version).select_related("history_user")
+        )
+        latest = records[0] if records else None
+        self.changed_by = str(latest.history_user) if latest and latest.history_user else "someone"
+        self.changed_at = latest.history_date if latest else claim.updated_at
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        when = timezone.localtime(self.changed_at).strftime("%Y-%m-%d %H:%M %Z")
+        what = "; ".join(self.changes) or "no visible field changes"
+        return (
+            f"{self.changed_by} changed this claim at {when}, after you opened it "
+            f"(you started from version {self.seen_version}, it is now version "
+            f"{self.claim.version}). Their changes: {what}."
+        )
+
+
+class WorkflowError(Exception):
+    """A status change the rules refuse; the message says why."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    source: Source
+    candidates: list[Claim]
+
+
+def describe_changes_since(claim: Claim, seen_version: int) -> list[str]:
+    """Readable changes of the claim and its evidence since `seen_version`, from its history."""
+    history = claim.history.order_by("-history_date", "-history_id")
+    old = history.filter(version__lte=seen_version).first()
+    new = history.first()
+    changes = []
+    if old is not None and new is not None and old.pk != new.pk:
+        delta = new.diff_against(old, excluded_fields=_DIFF_EXCLUDED)
+        for change in delta.changes:
+            field = Claim._meta.get_field(change.field)
+            old_value, new_value = _display(field, change.old), _display(field, change.new)
+            changes.append(f"{field.verbose_name}: “{old_value}” → “{new_value}”")
+    since = old.history_date if old is not None else claim.created_at
+    evidence_records = Evidence.history.filter(claim_id=claim.pk, history_date__gt=since)
+    for record in evidence_records.select_related("citation").order_by("history_date"):
+        verb = {"+": "added", "~": "changed", "-": "removed"}[record.history_type]
+        changes.append(f"evidence {verb}: {record.get_stance_display()} – {record.citation}")
+    return changes
+
+
+def _display(field, value) -> str:
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation:
+        return str(field.related_model._default_manager.filter(pk=value).first() or "—")
+    return Truncator(str(value)).chars(120) if value not in (None, "") else "—"
+
+
+def lock_claim(*, claim: Claim, seen_version: int | None) -> Claim:
+    """Lock the claim's row until the transaction ends; refuse if it moved past `seen_version`.
+
+    Must run inside `transaction.atomic`. `seen_version=None` skips the check (actions that
+    act on the current state, such as publishing from the list).
+    """
+    current = Claim.objects.select_for_update().get(pk=claim.pk)
+    if seen_version is not None and current.version != seen_version:
+        raise StaleEdit(current, seen_version)
+    return current
+
+
+def _save_claim(claim: Claim, *, user) -> Claim:
+    claim.version += 1
+    claim._history_user = user
+    claim.full_clean()
+    claim.save()
+    return claim
+
+
+def resolve_grade(
+    *, chosen: str, computed: Grade, override_reason: str, chosen_explicitly: bool
+) -> Grade:
+    """The claim's grade when it has a GRADE assessment.
+
+    The computed certainty decides, unless the reviewer explicitly chose another grade and gave
+    an override reason. Raises ValidationError when a different grade comes without a reason.
+    """
+    if override_reason.strip():
+        if chosen == Grade.UNGRADED:
+            raise ValidationError(
+                {"grade": "An override reason is given, so choose the grade it justifies."}
+            )
+        return Grade(chosen)
+    if chosen_explicitly and chosen not in (computed, Grade.UNGRADED):
+        raise ValidationError(
+            {
+                "grade": f"The GRADE assessment computes {computed.display}, but you chose "
+                f"{Grade(chosen).display}. Give an override reason in the assessment, or keep "
+                "the computed grade."
+            }
+        )
+    return computed
+
+
+def save_claim_edit(
+    *, claim: Claim, user, seen_version: int, changed_fields: list[str], assessment=None
+) -> Claim:
+    """Save an edited claim (its fields already set on `claim`) after the version check.
+
+    Stamps reviewed_by/at when a grading field changed. With an assessment, the claim's grade
+    follows the computed certainty unless overridden with a reason.
+    """
+    with transaction.atomic():
+        current = lock_claim(claim=claim, seen_version=seen_version)
+        claim.version = current.version
+        if assessment is not None:
+            claim.grade = resolve_grade(
+                chosen=claim.grade,
+                computed=assessment.computed_grade,
+                override_reason=assessment.override_reason,
+                chosen_explicitly="grade" in changed_fields,
+            )
+        if any(getattr(claim, f) != getattr(current, f) for f in GRADING_FIELDS):
+            claim.reviewed_by, claim.reviewed_at = user, timezone.now()
+        return _save_claim(claim, user=user)
+
+
+@transaction.atomic
+def grade_claim(
+    *,
+    claim: Claim,
+    reviewer,
+    grade: str,
+    verdict: str,
+    rationale: str,
+    seen_version: int,
+    assessment: dict | None = None,
+) -> Claim:
+    """Set grade, verdict, rationale (and optionally the GRADE assessment) of a claim.
+
+    `assessment` holds GradeAssessment field values; when given, the computed certainty
+    decides the grade unless `assessment["override_reason"]` explains a different one.
+    Refused with StaleEdit if someone saved the claim after `seen_version`.
+    """
+    if not reviewer.has_perm("claims.grade_claim"):
+        raise WorkflowError("You do not have permission to grade claims.")
+    current = lock_claim(claim=claim, seen_version=seen_version)
+    if assessment is not None:
+        record, _ = GradeAssessment.objects.get_or_create(claim=current)
+        for name, value in assessment.items():
+            setattr(record, name, value)
+        record._history_user = reviewer
+        record.full_clean()
+        record.save()
+        grade = resolve_grade(
+            chosen=grade,
+            computed=record.computed_grade,
+            override_reason=record.override_reason,
+            chosen_explicitly=grade != current.grade,
+        )
+    current.grade, current.verdict, current.rationale = grade, verdict, rationale
+    current.reviewed_by, current.reviewed_at = reviewer, timezone.now()
+    return _save_claim(current, user=reviewer)
+
+
+def publish_problems(claim: Claim) -> list[str]:
+    """What a claim lacks before it can be published (empty when it is ready)."""
+    problems = []
+    if claim.grade == Grade.UNGRADED:
+        problems.append("a grade")
+    if claim.verdict == Verdict.UNRATED:
+        problems.append("a verdict")
+    if not claim.rationale.strip():
+        problems.append("a rationale")
+    if not claim.evidence.exists():
+        problems.append("at least one evidence link")
+    return problems
+
+
+def _transition(claim: Claim, *, user, allowed_from: tuple[str, ...], to: str, verb: str):
+    current = lock_claim(claim=claim, seen_version=None)
+    if current.status not in allowed_from:
+        raise WorkflowError(f"cannot {verb} a claim that is {current.get_status_display().lower()}")
+    current.status = to
+    return current
+
+
+@transaction.atomic
+def send_to_review(*, claim: Claim, user) -> Claim:
+    """Move a candidate (accepting it) or a rejected claim into the review queue."""
+    if not user.has_perm("claims.change_claim"):
+        raise WorkflowError("you do not have permission to change claims")
+    current = _transition(
+        claim,
+        user=user,
+        allowed_from=(Status.CANDIDATE, Status.REJECTED),
+        to=Status.IN_REVIEW,
+        verb="send to review",
+    )
+    current.statement = extraction.normalise_statement(current.statement)
+    return _save_claim(current, user=user)
+
+
+def accept_candidate(*, claim: Claim, user, statement: str | None = None) -> Claim:
+    """Accept a candidate into review, optionally with the reviewer's normalised statement."""
+    with transaction.atomic():
+        if statement is not None:
+            current = lock_claim(claim=claim, seen_version=None)
+            current.statement = statement
+            _save_claim(current, user=user)
+        return send_to_review(claim=claim, user=user)
+
+
+@transaction.atomic
+def reject_claim(*, claim: Claim, user) -> Claim:
+    """Reject a candidate or claim in review: it is not a checkable claim."""
+    if not user.has_perm("claims.change_claim"):
+        raise WorkflowError("you do not have permission to change claims")
+    current = _transition(
+        claim,
+        user=user,
+        allowed_from=(Status.CANDIDATE, Status.IN_REVIEW),
+        to=Status.REJECTED,
+        verb="reject",
+    )
+    return _save_claim(current, user=user)
+
+
+@transaction.atomic
+def publish_claim(*, claim: Claim, user) -> Claim:
+    """Publish a claim in review; refused (WorkflowError naming what is missing) otherwise."""
+    if not user.has_perm("claims.publish_claim"):
+        raise WorkflowError("you do not have permission to publish claims")
+    current = _transition(
+        claim, user=user, allowed_from=(Status.IN_REVIEW,), to=Status.PUBLISHED, verb="publish"
+    )
+    if problems := publish_problems(current):
+        raise WorkflowError("missing " + ", ".join(problems))
+    return _save_claim(current, user=user)
+
+
+@transaction.atomic
+def unpublish_claim(*, claim: Claim, user) -> Claim:
+    """Take a published claim off the public site, back into review."""
+    if not user.has_perm("claims.publish_claim"):
+        raise WorkflowError("you do not have permission to unpublish claims")
+    current = _transition(
+        claim, user=user, allowed_from=(Status.PUBLISHED,), to=Status.IN_REVIEW, verb="unpublish"
+    )
+    return _save_claim(current, user=user)
+
+
+@transaction.atomic
+def attach_citation(
+    *, claim: Claim, citation: Citation, stance: str, finding: str = "", user
+) -> Evidence:
+    """Link a citation to a claim with its stance (or update the existing link)."""
+    current = lock_claim(claim=claim, seen_version=None)
+    link = Evidence.objects.filter(claim=current, citation=citation).first() or Evidence(
+        claim=current, citation=citation
+    )
+    link.stance, link.finding = Stance(stance), finding
+    link._history_user = user
+    link.full_clean()
+    link.save()
+    _save_claim(current, user=user)
+    return link
+
+
+@transaction.atomic
+def create_claim(
+    *,
+    source: Source,
+    statement: str,
+    quote: str,
+    user=None,
+    quote_start: int | None = None,
+    quote_end: int | None = None,
+    subject: str = "",
+    outcome: str = "",
+    claim_type: str = ClaimType.OTHER,
+    status: str = Status.CANDIDATE,
+) -> Claim:
+    """A new (unpublished) claim quoting `source`; the quote is located when offsets are omitted."""
+    if status == Status.PUBLISHED:
+        raise WorkflowError("a new claim cannot start published; publish it after review")
+    claim = Claim(
+        source=source,
+        statement=statement,
+        quote=quote,
+        quote_start=quote_start,
+        quote_end=quote_end,
+        subject=subject,
+        outcome=outcome,
+        claim_type=claim_type,
+        status=status,
+    )
+    claim._history_user = user
+    claim.full_clean()
+    claim.save()
+    return claim
+
+
+def import_source(
+    *,
+    text: str,
+    title: str,
+    url: str = "",
+    publisher: str = "",
+    user=None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Store `text` as a new source and propose candidate claims from it, in one transaction.
+
+    Refuses (ValidationError) an empty text or one already stored. With `dry_run`, everything
+    is validated and the candidates computed, then rolled back.
+    """
+    if not text.strip():
+        raise ValidationError("The text is empty: there is nothing to import.")
+    existing = Source.objects.filter(text=text).only("pk", "title").first()
+    if existing is not None:
+        raise ValidationError(
+            f"This text is already stored as source #{existing.pk} “{existing.title}”."
+        )
+    with transaction.atomic():
+        source = Source(title=title, url=url, publisher=publisher, text=text)
+        source.full_clean()
+        source.save()
+        candidates = [
+            create_claim(
+                source=source,
+                statement=found.statement,
+                quote=found.quote,
+                quote_start=found.start,
+                quote_end=found.end,
+                subject=found.subject,
+                outcome=found.outcome,
+                claim_type=found.claim_type,
+                user=user,
+            )
+            for found in extraction.extract_candidates(text)
+        ]
+        if dry_run:
+            transaction.set_rollback(True)
+    return ImportResult(source=source, candidates=candidates)

@@ -1,0 +1,374 @@
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from claims import services
+from claims.models import Citation, Claim, GradeAssessment
+from claims.scales import Grade, Stance, Status, Verdict
+from tests.factories import (
+    CitationFactory,
+    ClaimFactory,
+    EvidenceFactory,
+    SourceFactory,
+    UserFactory,
+    staff_in,
+)
+from tests.test_permissions import change_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def messages_of(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def assessment_data(**values):
+    data = {
+        "assessment-TOTAL_FORMS": 1,
+        "assessment-INITIAL_FORMS": 0,
+        "assessment-0-evidence_base": "observational",
+        "assessment-0-override_reason": "",
+    }
+    for domain in (
+        "risk_of_bias",
+        "inconsistency",
+        "indirectness",
+        "imprecision",
+        "publication_bias",
+        "large_effect",
+        "dose_response",
+        "plausible_confounding",
+    ):
+        data[f"assessment-0-{domain}"] = 0
+        data[f"assessment-0-{domain}_note"] = ""
+    data.update({f"assessment-0-{k}": v for k, v in values.items()})
+    return data
+
+
+@pytest.mark.parametrize("n_claims", [1, 6])
+def test_claim_changelist_query_count_is_flat(client, django_assert_max_num_queries, n_claims):
+    client.force_login(staff_in("Reviewers"))
+    for _ in range(n_claims):
+        EvidenceFactory(claim=ClaimFactory(status=Status.IN_REVIEW))
+
+    with django_assert_max_num_queries(14):  # today 13 or fewer; must not grow with n_claims
+        response = client.get(reverse("admin:claims_claim_changelist"))
+
+    assert response.context["cl"].result_count == n_claims
+
+
+def test_changelist_puts_claims_waiting_for_review_first(client):
+    client.force_login(staff_in("Reviewers"))
+    published = ClaimFactory(published=True)
+    candidate = ClaimFactory(status=Status.CANDIDATE)
+    in_review = ClaimFactory(status=Status.IN_REVIEW)
+
+    response = client.get(reverse("admin:claims_claim_changelist"))
+
+    assert list(response.context["cl"].result_list) == [in_review, candidate, published]
+
+
+def test_changelist_counts_stances_and_flags_retracted_citations(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+    EvidenceFactory(claim=claim, stance=Stance.SUPPORTS)
+    EvidenceFactory(claim=claim, stance=Stance.SUPPORTS)
+    EvidenceFactory(
+        claim=claim, stance=Stance.CONTRADICTS, citation=CitationFactory(is_retracted=True)
+    )
+
+    response = client.get(reverse("admin:claims_claim_changelist"), {"retracted": "yes"})
+
+    row = response.context["cl"].result_list[0]
+    assert (row.supporting, row.contradicting, row.cites_retracted) == (2, 1, True)
+    assert "⚠ cites a retracted work" in response.content.decode()
+
+
+def test_change_page_highlights_the_quote_in_its_sentences_escaped(client):
+    client.force_login(staff_in("Reviewers"))
+    source = SourceFactory(text="First <b>one</b>. Kratom may help hair. Last one. Far away.")
+    claim = ClaimFactory(source=source, quote="Kratom may help hair.", quote_start=18, quote_end=39)
+
+    response = client.get(reverse("admin:claims_claim_change", args=[claim.pk]))
+
+    assert (
+        "…First &lt;b&gt;one&lt;/b&gt;. <mark>Kratom may help hair.</mark> Last one.…"
+        in response.content.decode()
+    )
+
+
+def test_stale_admin_save_is_refused_and_keeps_the_input(client):
+    ana, ben = staff_in("Reviewers", username="ana"), staff_in("Reviewers", username="ben")
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+    opened_by_ben = change_form_data(claim)  # Ben opens the form at version 1
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    client.force_login(ana)
+    client.post(url, change_form_data(claim, grade=Grade.LOW, rationale="Ana's view."))
+    client.force_login(ben)
+
+    response = client.post(
+        url, {**opened_by_ben, "verdict": Verdict.MISLEADING, "rationale": "Ben's view."}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "ana changed this claim at" in page
+    assert "grade: “Not yet graded” → “Low”" in page
+    assert "Ben&#x27;s view." in page  # Ben's input is still in the form
+    claim.refresh_from_db()
+    assert (claim.grade, claim.verdict, claim.rationale, claim.version) == (
+        Grade.LOW,
+        Verdict.UNRATED,
+        "Ana's view.",
+        2,
+    )
+    assert response.context["adminform"].form["seen_version"].value() == 2
+
+
+def test_second_save_after_seeing_the_diff_goes_through(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+    services.grade_claim(
+        claim=claim,
+        reviewer=staff_in("Reviewers"),
+        grade=Grade.LOW,
+        verdict=Verdict.UNSUPPORTED,
+        rationale="First.",
+        seen_version=1,
+    )
+
+    response = client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        change_form_data(claim, seen_version=2, rationale="Second, knowingly."),
+    )
+
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.rationale, claim.version) == ("Second, knowingly.", 3)
+
+
+def test_admin_save_stamps_reviewer_and_records_history_user(client):
+    reviewer = staff_in("Reviewers")
+    client.force_login(reviewer)
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+
+    client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        change_form_data(claim, grade=Grade.VERY_LOW, verdict=Verdict.UNSUPPORTED, rationale="R"),
+    )
+
+    claim.refresh_from_db()
+    assert (claim.reviewed_by, claim.version) == (reviewer, 2)
+    assert [(h.grade, h.history_user) for h in claim.history.all()] == [
+        (Grade.VERY_LOW, reviewer),
+        (Grade.UNGRADED, None),
+    ]
+
+
+def test_assessment_decides_the_grade_when_it_is_not_overridden(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+
+    client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        {
+            **change_form_data(claim),
+            **assessment_data(evidence_base="randomised", risk_of_bias=-1, imprecision=-1),
+        },
+    )
+
+    claim.refresh_from_db()
+    assert (claim.grade, claim.assessment.computed_grade) == (Grade.LOW, Grade.LOW)
+
+
+def test_overriding_the_computed_grade_without_reason_is_refused(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+
+    response = client.post(
+        url, {**change_form_data(claim, grade=Grade.HIGH), **assessment_data(large_effect=1)}
+    )
+
+    assert "The GRADE assessment computes Moderate ⊕⊕⊕◯" in response.content.decode()
+    assert GradeAssessment.objects.count() == 0
+    claim.refresh_from_db()
+    assert claim.grade == Grade.UNGRADED
+
+
+def test_overriding_the_computed_grade_with_a_reason_is_kept(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+
+    client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        {
+            **change_form_data(claim, grade=Grade.HIGH),
+            **assessment_data(large_effect=1, override_reason="Three consistent cohorts."),
+        },
+    )
+
+    claim.refresh_from_db()
+    assert (claim.grade, claim.assessment.override_reason) == (
+        Grade.HIGH,
+        "Three consistent cohorts.",
+    )
+
+
+def test_publish_action_reports_changed_and_refused(client):
+    client.force_login(staff_in("Editors"))
+    ready = ClaimFactory(
+        status=Status.IN_REVIEW, grade=Grade.LOW, verdict=Verdict.UNSUPPORTED, rationale="R"
+    )
+    EvidenceFactory(claim=ready)
+    bare = ClaimFactory(status=Status.IN_REVIEW, statement="Bare claim")
+
+    response = client.post(
+        reverse("admin:claims_claim_changelist"),
+        {"action": "publish_action", "_selected_action": [ready.pk, bare.pk]},
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        "Published 1 claim(s).",
+        f"Refused 1 claim(s): #{bare.pk} “Bare claim”: missing a grade, a verdict, "
+        "a rationale, at least one evidence link.",
+    ]
+    assert list(Claim.objects.order_by("pk").values_list("status", flat=True)) == [
+        Status.PUBLISHED,
+        Status.IN_REVIEW,
+    ]
+
+
+def test_send_to_review_and_reject_actions(client):
+    client.force_login(staff_in("Reviewers"))
+    accept, drop = ClaimFactory(), ClaimFactory()
+    url = reverse("admin:claims_claim_changelist")
+
+    client.post(url, {"action": "send_to_review_action", "_selected_action": [accept.pk]})
+    client.post(url, {"action": "reject_action", "_selected_action": [drop.pk]})
+
+    accept.refresh_from_db()
+    drop.refresh_from_db()
+    assert (accept.status, drop.status) == (Status.IN_REVIEW, Status.REJECTED)
+
+
+def test_publish_button_on_the_change_form_says_what_is_missing(client):
+    client.force_login(staff_in("Editors"))
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+
+    response = client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        {**change_form_data(claim, grade=Grade.LOW, rationale="Why."), "_publish": "1"},
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        "Saved, but the status did not change: missing a verdict, at least one evidence link."
+    ]
+    claim.refresh_from_db()
+    assert (claim.status, claim.grade) == (Status.IN_REVIEW, Grade.LOW)
+
+
+def test_history_page_shows_diffs_and_evidence_with_users(client):
+    reviewer = staff_in("Reviewers", username="rita")
+    client.force_login(reviewer)
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+    services.grade_claim(
+        claim=claim,
+        reviewer=reviewer,
+        grade=Grade.LOW,
+        verdict=Verdict.UNSUPPORTED,
+        rationale="R",
+        seen_version=1,
+    )
+    services.attach_citation(
+        claim=claim, citation=CitationFactory(authors="Doe A"), stance=Stance.MIXED, user=reviewer
+    )
+
+    response = client.get(reverse("admin:claims_claim_history", args=[claim.pk]))
+
+    page = " ".join(response.content.decode().split())
+    assert "<strong>Grade:</strong> Not yet graded &nbsp;&rarr;&nbsp;&nbsp;Low" in page
+    assert "<strong>Verdict:</strong> Not yet rated &nbsp;&rarr;&nbsp;&nbsp;Unsupported" in page
+    assert "<strong>Version:</strong>" not in page
+    assert "<td>added</td>" in page
+    assert "<td>Mixed</td>" in page
+    assert page.count("rita") >= 3
+
+
+def test_citation_doi_url_is_stored_bare_and_pmid_normalised(client):
+    client.force_login(staff_in("Reviewers"))
+
+    client.post(
+        reverse("admin:claims_citation_add"),
+        {
+            "title": "Kratom survey",
+            "doi": "https://doi.org/10.1016/J.DRUGALCDEP.2019.05.005",
+            "pmid": "PMID: 31284119",
+            "study_design": "cross_sectional",
+        },
+    )
+
+    citation = Citation.objects.get()
+    assert (citation.doi, citation.pmid) == ("10.1016/j.drugalcdep.2019.05.005", "31284119")
+
+
+def test_citation_with_a_bad_doi_is_refused_with_a_message(client):
+    client.force_login(staff_in("Reviewers"))
+
+    response = client.post(
+        reverse("admin:claims_citation_add"),
+        {"title": "X", "doi": "not-a-doi", "pmid": "", "study_design": "rct"},
+    )
+
+    assert "is not a DOI" in response.content.decode()
+    assert Citation.objects.count() == 0
+
+
+def test_citation_search_accepts_a_doi_link(client):
+    client.force_login(staff_in("Reviewers"))
+    wanted = CitationFactory(doi="10.1000/abc")
+    CitationFactory(doi="10.1000/xyz")
+
+    response = client.get(
+        reverse("admin:claims_citation_changelist"), {"q": "https://doi.org/10.1000/ABC"}
+    )
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_source_edit_that_breaks_a_quote_is_refused(client):
+    client.force_login(staff_in("Editors"))
+    claim = ClaimFactory()
+    source = claim.source
+
+    response = client.post(
+        reverse("admin:claims_source_change", args=[source.pk]),
+        {"title": source.title, "kind": source.kind, "text": "Rewritten." + source.text},
+    )
+
+    assert "This edit would break the quotes of 1 claim(s)" in response.content.decode()
+    source.refresh_from_db()
+    assert source.text.startswith("Kratom may help")
+
+
+def test_source_page_lists_the_claims_taken_from_it(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(statement="Kratom aids hair regrowth")
+
+    response = client.get(reverse("admin:claims_source_change", args=[claim.source_id]))
+
+    assert "Kratom aids hair regrowth</a> — Candidate, Not yet graded" in response.content.decode()
+
+
+def test_repeated_failed_logins_lock_the_account(client):
+    UserFactory(username="rev", is_staff=True)
+    url = reverse("admin:login")
+    for _ in range(5):
+        client.post(url, {"username": "rev", "password": "wrong"})
+
+    response = client.post(url, {"username": "rev", "password": "wrong"})
+
+    assert response.status_code == 429
+    assert "locked for one hour" in response.content.decode()
