@@ -1,0 +1,569 @@
+"""Deterministic synthetic claims for benchmarks: `generate_claims --count N --seed S`.
+
+The same seed and count always give the same rows. Sources are of kind `synthetic` and their
+texts are built from sentences, so every claim's quote sits at its offsets in its source. Words
+follow Zipf-like weights: the most frequent subject ("kratom") is in about 13 % of claims, the
+most frequent condition ("hair loss") in about 6 %, and a long tail of attributed names gives
+words that match a few dozen claims in a million.
+
+PostgreSQL loads through COPY (psycopg 3) with the secondary indexes dropped and rebuilt in the
+same transaction; the search-vector trigger of migration 0002 fires for every copied row. SQLite
+loads with bulk_create. No history rows are written: this is not edited data.
+"""
+
+import itertools
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.utils.text import slugify
+
+from .models import SLUG_MAX_LENGTH, Citation, Claim, Evidence, GradeAssessment, Source
+from .scales import ClaimType, Grade, SourceKind, Stance, Status, StudyDesign, Verdict
+
+SYNTHETIC_DOI_PREFIX = "10.5555/synth."
+BATCH_SOURCES = 2_000
+_EPOCH = datetime(2019, 1, 1, tzinfo=UTC)
+_SPAN_SECONDS = 6 * 365 * 24 * 3600
+
+_REAL_SUBJECTS = (
+    "kratom", "turmeric", "melatonin", "vitamin D", "fish oil", "ashwagandha", "caffeine",
+    "green tea", "ginseng", "cannabidiol", "magnesium", "zinc", "probiotics", "garlic",
+    "apple cider vinegar", "creatine", "collagen", "echinacea", "elderberry", "ginger",
+    "valerian", "St John’s wort", "coconut oil", "intermittent fasting", "cold showers",
+    "acupuncture", "homeopathy", "vitamin C", "iron supplements", "folic acid", "biotin",
+    "spirulina", "chlorella", "maca root", "saw palmetto", "ginkgo", "kombucha", "honey",
+    "cinnamon", "black seed oil", "moringa", "rhodiola", "lion’s mane", "reishi", "chaga",
+    "activated charcoal", "colloidal silver", "oil pulling", "keto diet", "red light therapy",
+    "cupping", "chiropractic care", "meditation", "yoga", "sauna bathing", "nicotine gum",
+    "kava", "psilocybin", "ibuprofen", "paracetamol", "aspirin", "metformin", "statins",
+    "glucosamine", "omega-3", "selenium", "vitamin B12", "quercetin", "resveratrol",
+    "beetroot juice",
+)  # fmt: skip
+_SYLLABLES = (
+    "ka", "lo", "ver", "dra", "mi", "zon", "tel", "qua", "ri", "sor", "ban", "fe", "nu", "gal",
+    "pex", "tor", "vin", "shi", "mar", "dex", "lu", "bra", "cor", "el", "tha", "pri", "ost",
+)  # fmt: skip
+_SUFFIXES = ("ine", "ol", "ex", "amab", "ium", "ara", "ide", "enol", "ase", "ovir")
+_CONDITIONS = (
+    "hair loss", "blood pressure", "anxiety", "insomnia", "joint pain", "depression",
+    "migraine", "obesity", "type 2 diabetes", "acne", "fatigue", "memory loss", "back pain",
+    "heart disease", "high cholesterol", "inflammation", "the common cold", "influenza",
+    "opioid withdrawal", "muscle cramps", "asthma", "eczema", "psoriasis", "arthritis",
+    "gout", "kidney stones", "liver damage", "hot flashes", "erectile dysfunction",
+    "infertility", "dementia", "stroke", "cancer", "colon cancer", "breast cancer",
+    "skin ageing", "wrinkles", "tooth decay", "gum disease", "bad breath", "indigestion",
+    "heartburn", "constipation", "diarrhoea", "bloating", "irritable bowel syndrome",
+    "nausea", "motion sickness", "jet lag", "hangovers", "snoring", "sleep apnoea",
+    "restless legs", "tinnitus", "vertigo", "dry eyes", "cataracts", "macular degeneration",
+    "hearing loss", "allergies", "hay fever", "sinusitis", "bronchitis", "pneumonia",
+    "urinary infections", "yeast infections", "cold sores", "warts", "dandruff",
+    "brittle nails", "anaemia", "thyroid disorders", "menstrual cramps", "endometriosis",
+    "osteoporosis", "fibromyalgia", "chronic fatigue", "long covid", "autism", "adhd",
+    "bipolar disorder", "schizophrenia", "addiction", "alcohol craving", "smoking cessation",
+    "weight gain", "appetite", "muscle growth", "athletic endurance", "recovery time",
+    "wound healing", "scarring", "immune function", "brain fog", "concentration", "mood",
+    "stress", "libido", "lifespan", "blood sugar", "gut health",
+)  # fmt: skip
+_OUTCOME_FORMS = ("{c}", "risk of {c}", "symptoms of {c}")
+# (statement verb, quote verb, claim type, weight)
+_VERBS = (
+    ("reduces", "can reduce", ClaimType.EFFICACY, 30),
+    ("cures", "completely cures", ClaimType.EFFICACY, 14),
+    ("prevents", "helps prevent", ClaimType.EFFICACY, 12),
+    ("improves", "really improves", ClaimType.EFFICACY, 10),
+    ("relieves", "quickly relieves", ClaimType.EFFICACY, 8),
+    ("reverses", "fully reverses", ClaimType.EFFICACY, 5),
+    ("worsens", "may worsen", ClaimType.SAFETY, 6),
+    ("causes", "can cause", ClaimType.SAFETY, 6),
+    ("acts directly on", "works directly on", ClaimType.MECHANISM, 4),
+    ("is widely used against", "is used by many people against", ClaimType.PREVALENCE, 3),
+    ("has no effect on", "does nothing for", ClaimType.OTHER, 2),
+)
+_POPULATIONS = (
+    "", " in adults", " in older adults", " in children", " in women", " in men",
+    " in athletes", " during pregnancy", " in people with diabetes", " after surgery",
+    " in smokers", " in teenagers", " in shift workers", " in veterans",
+)  # fmt: skip
+_QUOTE_TEMPLATES = (
+    "Many people swear that {subject} {qverb} {outcome}{population}.",
+    "There is growing buzz that {subject} {qverb} {outcome}{population}.",
+    "Our readers report that taking {subject} daily {qverb} {outcome}.",
+    "According to {name}, {subject} {qverb} {outcome}{population}.",
+    "{name} told us that {subject} {qverb} {outcome} within weeks.",
+    "It’s now common knowledge that {subject} {qverb} {outcome}{population}.",
+    "Fans of {subject} say it {qverb} {outcome}, as {name} explained.",
+)
+_FILLER = (
+    "The debate shows no sign of ending.",
+    "Prices have risen sharply over the past year.",
+    "Not everyone is convinced, of course.",
+    "Online forums are full of personal stories.",
+    "Regulators have been slow to respond.",
+    "Doctors we spoke to urged caution.",
+    "Supplies were hard to find last winter.",
+    "Some shops now stock several brands.",
+    "The trend started on social media.",
+    "Few of these stories can be checked.",
+    "Sales figures are not published.",
+    "The packaging makes bold promises.",
+)
+_PUBLISHERS = (
+    "Wellness Daily", "The Health Sentinel", "Natural Living Weekly", "Vital Signs Blog",
+    "Body & Mind Magazine", "The Evening Courier", "Herbal Horizons", "FitLife Forum",
+)  # fmt: skip
+_VENUES = (
+    "Journal of Synthetic Medicine", "Synthetic Trials Quarterly", "Annals of Example Research",
+    "Placeholder Pharmacology", "Benchmark Epidemiology Reports",
+)  # fmt: skip
+_DESIGNS = (
+    (StudyDesign.SYSTEMATIC_REVIEW, "A systematic review", 8),
+    (StudyDesign.RCT, "A randomised trial", 14),
+    (StudyDesign.COHORT, "A cohort study", 16),
+    (StudyDesign.CASE_CONTROL, "A case-control study", 8),
+    (StudyDesign.CROSS_SECTIONAL, "A survey", 14),
+    (StudyDesign.CASE_REPORT, "A case series", 10),
+    (StudyDesign.ANIMAL, "An animal study", 12),
+    (StudyDesign.IN_VITRO, "A laboratory study", 8),
+    (StudyDesign.NARRATIVE_REVIEW, "A narrative review", 6),
+    (StudyDesign.REGULATOR_STATEMENT, "A regulator statement", 4),
+)
+_STATUSES = ((Status.PUBLISHED, 85), (Status.CANDIDATE, 7), (Status.IN_REVIEW, 4), (Status.REJECTED, 4))  # fmt: skip
+_GRADES = ((Grade.HIGH, 5), (Grade.MODERATE, 15), (Grade.LOW, 35), (Grade.VERY_LOW, 45))
+_VERDICTS = (
+    (Verdict.SUPPORTED, 12),
+    (Verdict.PARTLY_SUPPORTED, 18),
+    (Verdict.UNSUPPORTED, 30),
+    (Verdict.MISLEADING, 20),
+    (Verdict.CONTRADICTED, 20),
+)
+_STANCES = ((Stance.SUPPORTS, 40), (Stance.CONTRADICTS, 30), (Stance.MIXED, 15), (Stance.BACKGROUND, 15))  # fmt: skip
+# 0..6 evidence links per claim, mean ≈ 3.
+_LINK_COUNT_WEIGHTS = (6, 11, 20, 25, 20, 11, 7)
+
+SOURCE_FIELDS = ("id", "created_at", "updated_at", "title", "kind", "url", "publisher", "author", "published_on", "text", "note")  # fmt: skip
+CLAIM_FIELDS = (
+    "id", "created_at", "updated_at", "source_id", "slug", "statement", "quote", "quote_start",
+    "quote_end", "subject", "outcome", "claim_type", "status", "grade", "verdict", "rationale",
+    "reviewed_by_id", "reviewed_at", "version",
+)  # fmt: skip
+CITATION_FIELDS = (
+    "id", "created_at", "updated_at", "title", "authors", "year", "venue", "doi", "pmid", "url",
+    "study_design", "design_note", "is_retracted",
+)  # fmt: skip
+EVIDENCE_FIELDS = ("id", "created_at", "updated_at", "claim_id", "citation_id", "stance", "finding")  # fmt: skip
+
+
+def _zipf_cum_weights(n: int, s: float) -> list[float]:
+    return list(itertools.accumulate(1 / (rank**s) for rank in range(1, n + 1)))
+
+
+def _cum(weighted) -> tuple[list, list[float]]:
+    return [w[:-1] if len(w) > 2 else w[0] for w in weighted], list(
+        itertools.accumulate(w[-1] for w in weighted)
+    )
+
+
+def _made_up_words(count: int, rng: random.Random, taken: set[str]) -> list[str]:
+    words = []
+    while len(words) < count:
+        parts = rng.randint(2, 3)
+        word = "".join(rng.choice(_SYLLABLES) for _ in range(parts)) + rng.choice(_SUFFIXES)
+        if word not in taken:
+            taken.add(word)
+            words.append(word)
+    return words
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The fixed word lists; the seed only decides how they are drawn."""
+
+    subjects: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def build(cls) -> "Vocabulary":
+        rng = random.Random(20240601)  # fixed: the vocabulary is the same for every seed
+        taken = {s.lower() for s in _REAL_SUBJECTS}
+        subjects = _REAL_SUBJECTS + tuple(_made_up_words(200 - len(_REAL_SUBJECTS), rng, taken))
+        # Rank-interleaved so the most frequent outcomes are the plain conditions.
+        outcomes = tuple(form.format(c=c) for form in _OUTCOME_FORMS for c in _CONDITIONS)
+        names = tuple(f"Dr {w.capitalize()}" for w in _made_up_words(3000, rng, taken))
+        return cls(subjects, outcomes, names)
+
+
+VOCABULARY = Vocabulary.build()
+COMMON_SUBJECT = VOCABULARY.subjects[0]  # ≈ 13 % of claims
+COMMON_PHRASE = _CONDITIONS[0]  # "hair loss", the most frequent two-word condition
+
+
+@dataclass
+class Batch:
+    sources: list[tuple] = field(default_factory=list)
+    claims: list[tuple] = field(default_factory=list)
+    evidence: list[tuple] = field(default_factory=list)
+
+
+class Generator:
+    """Draw sources, claims, citations and evidence links from one seeded random stream."""
+
+    def __init__(self, *, count: int, seed: int, ids: dict[str, int]):
+        self.count = count
+        self.rng = random.Random(seed)
+        self.ids = ids  # next free primary key per table
+        self.citation_count = max(20, count // 8)
+        v = VOCABULARY
+        # s = 0.9 over 200 subjects puts the first at ≈ 13 %.
+        self.subject_cw = _zipf_cum_weights(len(v.subjects), 0.9)
+        self.outcome_cw = _zipf_cum_weights(len(v.outcomes), 0.8)
+        self.name_cw = _zipf_cum_weights(len(v.names), 1.0)
+        self.population_cw = _zipf_cum_weights(len(_POPULATIONS), 1.2)
+        self.verbs, self.verb_cw = _cum(_VERBS)
+        self.statuses, self.status_cw = _cum(_STATUSES)
+        self.grades, self.grade_cw = _cum(_GRADES)
+        self.verdicts, self.verdict_cw = _cum(_VERDICTS)
+        self.stances, self.stance_cw = _cum(_STANCES)
+        self.designs, self.design_cw = _cum(_DESIGNS)
+        self.link_cw = list(itertools.accumulate(_LINK_COUNT_WEIGHTS))
+
+    def _pick(self, population, cum_weights):
+        return self.rng.choices(population, cum_weights=cum_weights)[0]
+
+    def citations(self) -> Iterator[tuple]:
+        rng, v = self.rng, VOCABULARY
+        first = self.ids["citation"]
+        for n in range(self.citation_count):
+            design, phrase = self._pick(self.designs, self.design_cw)
+            subject = self._pick(v.subjects, self.subject_cw)
+            outcome = self._pick(v.outcomes, self.outcome_cw)
+            authors = ", ".join(
+                f"{self._pick(v.names, self.name_cw)[3:]} {rng.choice('ABCDEFGHJKLMNPRST')}"
+                for _ in range(rng.randint(1, 4))
+            )
+            created = _EPOCH + timedelta(seconds=rng.randrange(_SPAN_SECONDS))
+            yield (
+                first + n, created, created,
+                f"{phrase} of {subject} and {outcome} (synthetic {n + 1})",
+                authors, rng.randint(1985, 2025), rng.choice(_VENUES),
+                f"{SYNTHETIC_DOI_PREFIX}{n + 1}", "", "", design, "", False,
+            )  # fmt: skip
+
+    def batches(self) -> Iterator[Batch]:
+        made = 0
+        batch = Batch()
+        while made < self.count:
+            size = min(self.rng.randint(5, 35), self.count - made)
+            self._source(batch, made, size)
+            made += size
+            if len(batch.sources) >= BATCH_SOURCES:
+                yield batch
+                batch = Batch()
+        if batch.sources:
+            yield batch
+
+    def _source(self, batch: Batch, made: int, size: int) -> None:
+        rng, v = self.rng, VOCABULARY
+        source_id = self.ids["source"]
+        self.ids["source"] += 1
+        parts: list[str] = []
+        length = 0
+        claims = []
+        for k in range(size):
+            ordinal = made + k + 1
+            for _ in range(rng.randint(0, 2)):
+                length = _append(parts, length, rng.choice(_FILLER), rng)
+            subject = self._pick(v.subjects, self.subject_cw)
+            outcome = self._pick(v.outcomes, self.outcome_cw)
+            verb, qverb, claim_type = self._pick(self.verbs, self.verb_cw)
+            population = self._pick(_POPULATIONS, self.population_cw)
+            name = self._pick(v.names, self.name_cw)
+            quote = rng.choice(_QUOTE_TEMPLATES).format(
+                subject=subject, qverb=qverb, outcome=outcome, population=population, name=name
+            )
+            quote = quote[0].upper() + quote[1:]
+            length = _append(parts, length, quote, rng)
+            start = length - len(quote)
+            statement = f"{subject[0].upper()}{subject[1:]} {verb} {outcome}{population}"
+            claims.append((ordinal, statement, quote, start, subject, outcome, claim_type))
+        text = "".join(parts)
+        created = _EPOCH + timedelta(seconds=_SPAN_SECONDS * made // self.count)
+        subject = claims[0][4]
+        batch.sources.append(
+            (
+                source_id, created, created,
+                f"{subject[0].upper()}{subject[1:]}: what the buzz is about (synthetic {source_id})",
+                SourceKind.SYNTHETIC, f"https://synthetic.example/articles/{source_id}",
+                rng.choice(_PUBLISHERS), self._pick(v.names, self.name_cw)[3:],
+                date(2019, 1, 1) + timedelta(days=rng.randrange(6 * 365)),
+                text, "Generated benchmark data (generate_claims); not a real article.",
+            )
+        )  # fmt: skip
+        for ordinal, statement, quote, start, subject, outcome, claim_type in claims:
+            self._claim(batch, source_id, ordinal, statement, quote, start, subject, outcome,
+                        claim_type)  # fmt: skip
+
+    def _claim(self, batch, source_id, ordinal, statement, quote, start, subject, outcome,
+               claim_type):  # fmt: skip
+        rng = self.rng
+        claim_id = self.ids["claim"]
+        self.ids["claim"] += 1
+        # Newest claims get the highest ids, with a little jitter so order ≠ id order.
+        created = _EPOCH + timedelta(
+            seconds=_SPAN_SECONDS * ordinal // self.count + rng.randrange(600)
+        )
+        status = self._pick(self.statuses, self.status_cw)
+        grade, verdict, rationale, reviewed_at = Grade.UNGRADED, Verdict.UNRATED, "", None
+        if status == Status.PUBLISHED or (status == Status.IN_REVIEW and rng.random() < 0.5):
+            grade = self._pick(self.grades, self.grade_cw)
+            verdict = self._pick(self.verdicts, self.verdict_cw)
+            rationale = (
+                f"The cited studies of {subject} and {outcome} were weighed: the claim is "
+                f"{Verdict(verdict).label.lower()}, with {Grade(grade).label.lower()} certainty "
+                "(synthetic rationale)."
+            )
+            reviewed_at = created + timedelta(days=rng.randint(1, 60))
+        slug_base = slugify(statement)[: SLUG_MAX_LENGTH - 10].strip("-")
+        batch.claims.append(
+            (
+                claim_id, created, created, source_id, f"{slug_base}-s{ordinal}", statement,
+                quote, start, start + len(quote), subject, outcome, claim_type, status, grade,
+                verdict, rationale, None, reviewed_at, 1,
+            )
+        )  # fmt: skip
+        links = rng.choices(range(7), cum_weights=self.link_cw)[0]
+        chosen: set[int] = set()
+        while len(chosen) < links:
+            chosen.add(rng.randrange(self.citation_count))
+        first_citation = self.ids["citation"]
+        for offset in sorted(chosen):
+            stance = self._pick(self.stances, self.stance_cw)
+            batch.evidence.append(
+                (
+                    self.ids["evidence"], created, created, claim_id, first_citation + offset,
+                    stance, f"Reported findings on {outcome} ({stance}).",
+                )
+            )  # fmt: skip
+            self.ids["evidence"] += 1
+
+
+def _append(parts: list[str], length: int, sentence: str, rng: random.Random) -> int:
+    if parts:
+        sep = "\n\n" if rng.random() < 0.2 else " "
+        parts.append(sep)
+        length += len(sep)
+    parts.append(sentence)
+    return length + len(sentence)
+
+
+@dataclass
+class GenerationReport:
+    sources: int = 0
+    claims: int = 0
+    citations: int = 0
+    evidence: int = 0
+    deleted_claims: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def non_synthetic_claims() -> int:
+    return Claim.objects.exclude(source__kind=SourceKind.SYNTHETIC).count()
+
+
+def synthetic_claims() -> int:
+    return Claim.objects.filter(source__kind=SourceKind.SYNTHETIC).count()
+
+
+def generate_claims(
+    *, count: int, seed: int = 1, force: bool = False, log: Callable[[str], None] = lambda _: None
+) -> GenerationReport:
+    """Replace the synthetic data set with `count` generated claims.
+
+    Refuses (ValueError) when the database holds non-synthetic claims, unless `force`: then
+    real rows are kept and only synthetic rows are replaced.
+    """
+    if count < 1:
+        raise ValueError("--count must be at least 1.")
+    if (real := non_synthetic_claims()) and not force:
+        raise ValueError(
+            f"This database holds {real} non-synthetic claim(s). Generated data would mix with "
+            "them: use an empty database, or pass --force to add synthetic data anyway."
+        )
+    report = GenerationReport()
+    started = time.perf_counter()
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic():
+        report.deleted_claims = _delete_synthetic(postgres)
+        report.timings["delete"] = time.perf_counter() - started
+        ids = {
+            name: (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+            for name, model in (
+                ("source", Source),
+                ("claim", Claim),
+                ("citation", Citation),
+                ("evidence", Evidence),
+            )
+        }
+        generator = Generator(count=count, seed=seed, ids=ids)
+        loader = _PostgresLoader() if postgres else _SqliteLoader()
+        with loader:
+            mark = time.perf_counter()
+            report.citations = loader.load(Citation, CITATION_FIELDS, generator.citations())
+            for batch in generator.batches():
+                report.sources += loader.load(Source, SOURCE_FIELDS, batch.sources)
+                report.claims += loader.load(Claim, CLAIM_FIELDS, batch.claims)
+                report.evidence += loader.load(Evidence, EVIDENCE_FIELDS, batch.evidence)
+                elapsed = time.perf_counter() - mark
+                log(
+                    f"  {report.claims:,}/{count:,} claims, {report.evidence:,} evidence links "
+                    f"({elapsed:.1f} s, {report.claims / elapsed:,.0f} claims/s)"
+                )
+            report.timings["load"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+        report.timings["indexes"] = time.perf_counter() - mark
+        _reset_sequences()
+    if postgres:
+        mark = time.perf_counter()
+        _analyze()
+        report.timings["analyze"] = time.perf_counter() - mark
+    report.timings["total"] = time.perf_counter() - started
+    return report
+
+
+def _delete_synthetic(postgres: bool) -> int:
+    """Remove earlier synthetic rows (raw SQL: the ORM would load and history-log each row)."""
+    claim, source = Claim._meta.db_table, Source._meta.db_table
+    evidence, citation = Evidence._meta.db_table, Citation._meta.db_table
+    assessment = GradeAssessment._meta.db_table
+    doi_like = SYNTHETIC_DOI_PREFIX + "%"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {claim} c JOIN {source} s ON s.id = c.source_id "
+            "WHERE s.kind = %s",
+            [SourceKind.SYNTHETIC],
+        )
+        (deleted,) = cursor.fetchone()
+        cursor.execute(f"SELECT count(*) FROM {source} WHERE kind <> %s", [SourceKind.SYNTHETIC])
+        (real_sources,) = cursor.fetchone()
+        cursor.execute(f"SELECT count(*) FROM {citation} WHERE doi NOT LIKE %s", [doi_like])
+        (real_citations,) = cursor.fetchone()
+        if postgres and not real_sources and not real_citations:
+            # Nothing but synthetic rows: TRUNCATE is instant where DELETE takes minutes at 1M.
+            cursor.execute(f"TRUNCATE {evidence}, {assessment}, {claim}, {source}, {citation}")
+            return deleted
+        synthetic = (
+            f"SELECT c.id FROM {claim} c JOIN {source} s ON s.id = c.source_id WHERE s.kind = %s"  # noqa: E501 (one SQL clause)
+        )
+        kind = [SourceKind.SYNTHETIC]
+        cursor.execute(f"DELETE FROM {evidence} WHERE claim_id IN ({synthetic})", kind)
+        cursor.execute(f"DELETE FROM {assessment} WHERE claim_id IN ({synthetic})", kind)
+        cursor.execute(f"DELETE FROM {claim} WHERE id IN ({synthetic})", kind)
+        cursor.execute(f"DELETE FROM {source} WHERE kind = %s", kind)
+        cursor.execute(
+            f"DELETE FROM {citation} WHERE doi LIKE %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {evidence} e WHERE e.citation_id = {citation}.id)",
+            [doi_like],
+        )
+    return deleted
+
+
+class _SqliteLoader:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def load(self, model, fields, rows) -> int:
+        n = 0
+        objs = []
+        for row in rows:
+            objs.append(model(**dict(zip(fields, row, strict=True))))
+            n += 1
+            if len(objs) >= 2000:
+                model.objects.bulk_create(objs)
+                objs = []
+        if objs:
+            model.objects.bulk_create(objs)
+        return n
+
+
+class _PostgresLoader:
+    """COPY rows in; drop the secondary indexes first and rebuild them once at the end.
+
+    Index and constraint definitions are read from the catalogue, so indexes added by later
+    migrations are rebuilt too. All of it runs inside the caller's transaction: on failure the
+    rollback restores every index.
+    """
+
+    TABLES = (Claim._meta.db_table, Evidence._meta.db_table, Citation._meta.db_table)
+
+    def __enter__(self):
+        self.cursor = connection.cursor()
+        # Run the foreign-key checks still queued in this transaction (from the deletes):
+        # pending trigger events forbid ALTER TABLE and CREATE INDEX.
+        self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        self.cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i WHERE i.indrelid::regclass::text = ANY(%s) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            [list(self.TABLES)],
+        )
+        self.indexes = self.cursor.fetchall()
+        # Foreign keys are DEFERRABLE: checked row by row at commit, and their pending events
+        # block CREATE INDEX. Re-adding them checks every row in one join instead.
+        self.cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+            [list(self.TABLES)],
+        )
+        self.foreign_keys = self.cursor.fetchall()
+        for table, name, _ in self.foreign_keys:
+            self.cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        for name, _ in self.indexes:
+            self.cursor.execute(f'DROP INDEX "{name}"')
+        self.cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            for _, definition in self.indexes:
+                self.cursor.execute(definition)
+            for table, name, definition in self.foreign_keys:
+                self.cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+            self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        self.cursor.close()
+        return False
+
+    def load(self, model, fields, rows) -> int:
+        n = 0
+        columns = ", ".join(f'"{f}"' for f in fields)
+        raw = self.cursor.cursor if hasattr(self.cursor, "cursor") else self.cursor
+        with raw.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+                n += 1
+        return n
+
+
+def _reset_sequences() -> None:
+    statements = connection.ops.sequence_reset_sql(no_style(), [Source, Claim, Citation, Evidence])
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def _analyze() -> None:
+    """Refresh planner statistics; VACUUM too when not inside a transaction (sets the
+    visibility map, so index-only scans work on the fresh rows)."""
+    tables = ", ".join(m._meta.db_table for m in (Source, Claim, Citation, Evidence))
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            cursor.execute(f"ANALYZE {tables}")
+        else:
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")

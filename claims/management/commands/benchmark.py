@@ -1,0 +1,487 @@
+"""Benchmark the public pages and the CSV export at scale, against the raw-SQL floor.
+
+`python manage.py benchmark --claims 1000000` (PostgreSQL only) builds or reuses a synthetic
+data set (generate_claims), then measures with a warm cache:
+
+- each page through Django's full stack (django.test.Client, the real URLconf and middleware):
+  median and min–max server time of N requests, and the number of queries it runs;
+- the SQL floor of each page: EXPLAIN (ANALYZE, TIMING OFF) of every query the page ran, times
+  summed (what the database alone needs; the rest is Python, templates and the driver);
+- the full CSV export as a subprocess (`export_claims_report -o /dev/null`): rows/s and the
+  worker's peak RSS, against a `COPY (SELECT <the same columns>) TO STDOUT` of the same rows.
+
+Results go to <output>/benchmark.json and <output>/benchmark.md, each median compared with the
+targets of PRODUCT.md ("met" or "missed by …").
+"""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from claims.generate import COMMON_PHRASE, generate_claims, synthetic_claims
+from claims.models import Claim, Source
+from claims.scales import Status
+
+COMMON_SHARE = 0.13  # the issue's "common word": about 13 % of claims match
+RARE_SHARE = 0.0002  # about 200 matches in a million
+PER_PAGE = 25
+DEEP_PAGE = 20_000
+SAMPLE_ROWS = 20_000
+TARGET_ROWS_PER_S = 150_000
+TARGET_RSS_MB = 100
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure /claims/ (list, deep page, searches), a claim page, a source page and the CSV "
+        "export at scale on PostgreSQL; write JSON and Markdown results with targets met or missed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--claims", type=int, help="Data set size (default 1,000,000).")
+        parser.add_argument("--repeat", type=int, help="Timed repetitions (default 7).")
+        parser.add_argument("--warmup", type=int, default=2, help="Untimed requests first.")
+        parser.add_argument("--seed", type=int, default=1, help="Seed if data is generated.")
+        parser.add_argument(
+            "--output", type=Path, default=Path(settings.BASE_DIR) / "bench" / "results"
+        )
+        parser.add_argument(
+            "--quick", action="store_true", help="CI mode: 20,000 claims, 3 repetitions."
+        )
+        parser.add_argument(
+            "--deep-query",
+            default="",
+            help=f"Query string of the deep list page (default page={DEEP_PAGE:,} or the last "
+            "page); pass the keyset equivalent if the list pages by cursor.",
+        )
+        parser.add_argument("--skip-export", action="store_true", help="Skip the CSV measurement.")
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                f"The benchmark needs PostgreSQL, and this database is {connection.vendor}. "
+                "Set DATABASE_URL=postgres://user@host:5432/dbname (then run migrate)."
+            )
+        quick = options["quick"]
+        claims = options["claims"] or (20_000 if quick else 1_000_000)
+        repeat = options["repeat"] or (3 if quick else 7)
+        warmup = options["warmup"]
+        if claims < 1 or repeat < 1 or warmup < 0:
+            raise CommandError("--claims and --repeat must be at least 1, --warmup at least 0.")
+        self.verbose = options["verbosity"]
+        result = {"meta": self._meta(claims, repeat, warmup)}
+        result["generation"] = self._prepare(claims, options["seed"])
+        published = Claim.objects.filter(status=Status.PUBLISHED).count()
+        result["meta"]["published_claims"] = published
+        words = self._pick_words(published)
+        result["meta"]["search_terms"] = words
+        pages = self._pages(words, published, options["deep_query"])
+        client = Client(raise_request_exception=False, HTTP_HOST=_host())
+        result["pages"] = []
+        for page in pages:
+            self._say(f"Measuring {page['name']}: {page['url']}")
+            result["pages"].append(self._measure_page(client, page, repeat, warmup))
+        if not options["skip_export"]:
+            runs = min(repeat, 3)
+            self._say(f"Measuring the CSV export ({runs} runs) and COPY…")
+            result["copy"] = self._measure_copy(runs, published)
+            result["export"] = self._measure_export(runs, published)
+        result["meta"]["load_average_at_end"] = os.getloadavg()
+        output = options["output"]
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "benchmark.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        (output / "benchmark.md").write_text(render_markdown(result))
+        self.stdout.write(render_markdown(result))
+        self.stdout.write(self.style.SUCCESS(f"Wrote {output / 'benchmark.json'} and .md"))
+
+    def _say(self, line):
+        if self.verbose:
+            self.stdout.write(line)
+
+    def _meta(self, claims, repeat, warmup):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            (server,) = cursor.fetchone()
+        return {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "claims": claims,
+            "repeat": repeat,
+            "warmup": warmup,
+            "postgresql": server,
+            "database": connection.settings_dict["NAME"],
+            "python": platform.python_version(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+            # Other work on the machine inflates every number: note how busy it was.
+            "load_average_at_start": os.getloadavg(),
+            "command": "python manage.py " + " ".join(sys.argv[1:])
+            if len(sys.argv) > 1 and sys.argv[1] == "benchmark"
+            else "benchmark",
+        }
+
+    def _prepare(self, claims, seed):
+        existing = synthetic_claims()
+        if existing == claims:
+            self._say(f"Reusing the {existing:,} synthetic claims in the database.")
+            return {"reused": True, "claims": existing}
+        if existing > claims:
+            raise CommandError(
+                f"The database holds {existing:,} synthetic claims, more than --claims "
+                f"{claims:,}. Pass --claims {existing} to reuse them, or use another database."
+            )
+        self._say(f"Generating {claims:,} synthetic claims (the database has {existing:,})…")
+        try:
+            report = generate_claims(count=claims, seed=seed, log=self._say)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        return {"reused": False, "claims": report.claims, "evidence": report.evidence,
+                "seconds": report.timings}  # fmt: skip
+
+    def _pick_words(self, published):
+        """Choose the search terms from the data: a word in ≈13 % of published claims, one in
+        ≈0.02 % (at least one claim), and the generator's most frequent two-word phrase."""
+        step = max(1, published // SAMPLE_ROWS)
+        table = Claim._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {table} WHERE status = %s AND id %% {step} = 0",
+                [Status.PUBLISHED],
+            )
+            (sample,) = cursor.fetchone()
+            inner = (
+                f"SELECT search_vector FROM {table} "
+                f"WHERE status = ''{Status.PUBLISHED}'' AND id % {step} = 0"
+            )
+            # Only lexemes that are their own stem, so `?q=<lexeme>` searches for exactly them.
+            cursor.execute(
+                f"SELECT word, ndoc FROM ts_stat('{inner}') "
+                "WHERE word ~ '^[a-z]{4,}$' "
+                "AND websearch_to_tsquery('english', word)::text = quote_literal(word)"
+            )
+            stats = cursor.fetchall()
+        if not stats or not sample:
+            raise CommandError("No searchable published claims found: is the trigger installed?")
+        common = min(stats, key=lambda s: (abs(s[1] / sample - COMMON_SHARE), s[0]))[0]
+        rare_target = max(1, round(RARE_SHARE * sample))
+        rare = min(stats, key=lambda s: (abs(s[1] - rare_target), s[0]))[0]
+        return {
+            "common": {"q": common, "matches": _count_matches(common), "of": published},
+            "rare": {"q": rare, "matches": _count_matches(rare), "of": published},
+            "phrase": {
+                "q": f'"{COMMON_PHRASE}"',
+                "matches": _count_matches(f'"{COMMON_PHRASE}"'),
+                "of": published,
+            },
+        }
+
+    def _pages(self, words, published, deep_query):
+        claim_list = reverse("claims:claim-list")
+        deep_page = max(1, min(DEEP_PAGE, -(-published // PER_PAGE)))
+        deep_query = deep_query or f"page={deep_page}"
+        middle = (
+            Claim.objects.filter(status=Status.PUBLISHED)
+            .order_by("pk")
+            .values("slug", "source_id")[published // 2 : published // 2 + 1]
+        )
+        row = middle[0] if published else {"slug": "none", "source_id": 0}
+        pages = [
+            ("list_first", claim_list, 10, "/claims/, first page"),
+            ("list_deep", f"{claim_list}?{deep_query}", 10, f"/claims/?{deep_query}"),
+        ]
+        for key, label in (("common", "common word"), ("rare", "rare word"), ("phrase", "phrase")):
+            term = words[key]
+            share = term["matches"] / max(1, term["of"])
+            pages.append(
+                (
+                    f"search_{key}",
+                    f"{claim_list}?{urlencode({'q': term['q']})}",
+                    50,
+                    f"/claims/?q={term['q']} ({label}, {term['matches']:,} matches, {share:.1%})",
+                )
+            )
+        pages.append(("claim", reverse("claims:claim-detail", args=[row["slug"]]), 5, "claim page"))
+        pages.append(
+            ("source", reverse("claims:source-detail", args=[row["source_id"]]), None,
+             "source page")
+        )  # fmt: skip
+        return [{"name": n, "url": u, "target_ms": t, "label": lab} for n, u, t, lab in pages]
+
+    def _measure_page(self, client, page, repeat, warmup):
+        result = {**page, "status": None, "error": None}
+        try:
+            for _ in range(warmup):
+                _get(client, page["url"])
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = _get(client, page["url"])
+                times.append((time.perf_counter() - started) * 1000)
+            result["status"] = response.status_code
+            result["bytes"] = len(response.content)
+            result.update(_summary(times, "ms"))
+            with CaptureQueriesContext(connection) as captured:
+                _get(client, page["url"])
+            sqls = [q["sql"] for q in captured.captured_queries]
+            result["queries"] = len(sqls)
+            result["sql"] = sqls
+            result.update(self._floor(sqls, repeat))
+            if response.status_code != 200:
+                result["error"] = f"HTTP {response.status_code}"
+        except Exception as exc:  # a broken page is a result to report, not a reason to stop
+            result["error"] = f"{type(exc).__name__}: {exc}"
+        return result
+
+    def _floor(self, sqls, repeat):
+        """Median over `repeat` runs of the summed EXPLAIN ANALYZE execution times."""
+        selects = [s for s in sqls if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+        totals, planning, plans, errors = [], [], [], []
+        # TIMING OFF for the floor: per-node clock reads inflate big scans and aggregates (by
+        # up to 2× here). One extra run with timing keeps the per-node plans for diagnosis.
+        for run in range(repeat + 1):
+            timed = run == repeat
+            exec_sum = plan_sum = 0.0
+            options = "ANALYZE, BUFFERS, FORMAT JSON" + ("" if timed else ", TIMING OFF")
+            for sql in selects:
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"EXPLAIN ({options}) " + sql)
+                        plan = cursor.fetchone()[0]
+                except Exception as exc:
+                    if run == 0:
+                        errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                exec_sum += plan[0]["Execution Time"]
+                plan_sum += plan[0]["Planning Time"]
+                if timed:
+                    plans.append(plan[0])
+            if not timed:
+                totals.append(exec_sum)
+                planning.append(plan_sum)
+        return {
+            "floor_ms": statistics.median(totals) if totals else None,
+            "floor_planning_ms": statistics.median(planning) if planning else None,
+            "plans": plans,
+            "explain_errors": errors,
+        }
+
+    def _measure_copy(self, runs, published):
+        sql = copy_sql()
+        times, size = [], 0
+        raw = connection.cursor().cursor
+        for _ in range(runs + 1):  # the first run warms the cache
+            started = time.perf_counter()
+            size = 0
+            with raw.copy(sql) as copy:
+                for data in copy:
+                    size += len(data)
+            times.append(time.perf_counter() - started)
+        times = times[1:]
+        median = statistics.median(times)
+        return {
+            "rows": published,
+            "bytes": size,
+            **_summary(times, "s"),
+            "rows_per_s": published / median if median else None,
+        }
+
+    def _measure_export(self, runs, published):
+        command = [
+            sys.executable,
+            str(Path(settings.BASE_DIR) / "manage.py"),
+            "export_claims_report",
+            "-o",
+            os.devnull,
+        ]
+        env = {**os.environ, "DATABASE_URL": _database_url()}
+        times, rss, error = [], [], None
+        for _ in range(runs):
+            with tempfile.TemporaryFile() as stderr:
+                done = subprocess.run(
+                    [sys.executable, "-c", _LAUNCHER, *command],
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    env=env,
+                    check=False,
+                )
+                if done.returncode != 0:
+                    stderr.seek(0)
+                    tail = stderr.read().decode(errors="replace").strip().splitlines()[-3:]
+                    error = f"exit {done.returncode}: " + " / ".join(tail)
+                    break
+            measured = json.loads(done.stdout)
+            times.append(measured["seconds"])
+            rss.append(measured["maxrss_kib"] / 1024)
+        result = {"command": " ".join(command[1:]), "rows": published, "error": error}
+        if times:
+            median = statistics.median(times)
+            result.update(_summary(times, "s"))
+            result["rows_per_s"] = published / median if median else None
+            result["peak_rss_mb"] = max(rss)
+            result["rss_mb_runs"] = rss
+        return result
+
+
+# Forks the export from a small, fresh process: a child forked straight from this (large)
+# process would report this process's memory as its peak RSS (ru_maxrss survives exec).
+_LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "maxrss_kib": usage.ru_maxrss}))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def _get(client, url):
+    response = client.get(url)
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)
+    return response
+
+
+def _summary(values, unit):
+    return {
+        f"median_{unit}": statistics.median(values),
+        f"min_{unit}": min(values),
+        f"max_{unit}": max(values),
+        f"runs_{unit}": values,
+    }
+
+
+def _count_matches(q):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {Claim._meta.db_table} WHERE status = %s "
+            "AND search_vector @@ websearch_to_tsquery('english', %s)",
+            [Status.PUBLISHED, q],
+        )
+        return cursor.fetchone()[0]
+
+
+def _host():
+    for host in settings.ALLOWED_HOSTS:
+        if host == "*":
+            return "localhost"
+        if host and not host.startswith("."):
+            return host
+    return settings.ALLOWED_HOSTS[0].lstrip(".") if settings.ALLOWED_HOSTS else "localhost"
+
+
+def _database_url():
+    """This connection's database as a URL, so the export subprocess reads the same rows."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "localhost"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+def copy_sql():
+    """The CSV report's columns for every published claim as one COPY: the floor to beat."""
+    site = settings.SITE_URL.replace("'", "''")
+    claim, source = Claim._meta.db_table, Source._meta.db_table
+    return f"""
+        COPY (
+            SELECT c.id, c.statement, c.subject, c.outcome, c.claim_type, c.grade, c.verdict,
+                   c.status, s.title, s.url, c.quote, c.rationale,
+                   count(e.id) FILTER (WHERE e.stance = 'supports'),
+                   count(e.id) FILTER (WHERE e.stance = 'contradicts'),
+                   string_agg(coalesce(nullif(ci.authors, ''), ci.title) || ' ('
+                              || coalesce(ci.year::text, 'n.d.') || ') '
+                              || coalesce(nullif(ci.doi, ''), ci.url), ' | ' ORDER BY e.id),
+                   to_char(c.reviewed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   '{site}/claims/' || c.slug || '/'
+            FROM {claim} c
+            JOIN {source} s ON s.id = c.source_id
+            LEFT JOIN claims_evidence e ON e.claim_id = c.id
+            LEFT JOIN claims_citation ci ON ci.id = e.citation_id
+            WHERE c.status = 'published'
+            GROUP BY c.id, s.id
+            ORDER BY c.created_at DESC, c.id DESC
+        ) TO STDOUT WITH (FORMAT csv, HEADER)
+    """
+
+
+def _verdict_ms(median, target):
+    if target is None:
+        return "no target"
+    if median <= target:
+        return f"met (≤ {target} ms)"
+    return f"missed by {median - target:.1f} ms ({median / target:.1f}× the {target} ms target)"
+
+
+def render_markdown(result):
+    meta = result["meta"]
+    lines = [
+        f"Benchmark of {meta['published_claims']:,} published of {meta['claims']:,} synthetic "
+        f"claims, PostgreSQL {meta['postgresql']}, {meta['machine']}, {meta['date']}; "
+        f"medians of {meta['repeat']} warm runs (min–max); load average "
+        f"{meta['load_average_at_start'][0]:.1f} at start. Command: `{meta['command']}`.",
+        "",
+        "| Measurement | Median | Min–max | SQL floor | Queries | Target |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for page in result["pages"]:
+        if "median_ms" not in page:
+            lines.append(f"| {page['label']} | — | — | — | — | error: {page['error']} |")
+            continue
+        floor = f"{page['floor_ms']:.1f} ms" if page.get("floor_ms") is not None else "—"
+        outcome = (
+            f"error: {page['error']}"
+            if page["error"]
+            else _verdict_ms(page["median_ms"], page["target_ms"])
+        )
+        lines.append(
+            f"| {page['label']} | {page['median_ms']:.1f} ms | {page['min_ms']:.1f}–"
+            f"{page['max_ms']:.1f} ms | {floor} | {page.get('queries', '—')} | {outcome} |"
+        )
+    copy, export = result.get("copy"), result.get("export")
+    if copy:
+        lines.append(
+            f"| COPY (…) TO STDOUT, same columns (floor) | {copy['median_s']:.2f} s | "
+            f"{copy['min_s']:.2f}–{copy['max_s']:.2f} s | {copy['rows_per_s']:,.0f} rows/s | 1 | "
+            "— |"
+        )
+    if export:
+        if export.get("error") or "median_s" not in export:
+            lines.append(f"| CSV export (`export_claims_report`) | — | — | — | — | error: "
+                         f"{export.get('error')} |")  # fmt: skip
+        else:
+            rate, rss = export["rows_per_s"], export["peak_rss_mb"]
+            rate_ok = (
+                "met"
+                if rate >= TARGET_ROWS_PER_S
+                else f"missed by {TARGET_ROWS_PER_S - rate:,.0f} rows/s"
+            )
+            rss_ok = "met" if rss <= TARGET_RSS_MB else f"missed by {rss - TARGET_RSS_MB:.0f} MB"
+            lines.append(
+                f"| CSV export (`export_claims_report`), {export['rows']:,} rows | "
+                f"{export['median_s']:.2f} s = {rate:,.0f} rows/s, peak RSS {rss:.0f} MB | "
+                f"{export['min_s']:.2f}–{export['max_s']:.2f} s | — | — | "
+                f"≥ 150,000 rows/s: {rate_ok}; ≤ 100 MB: {rss_ok} |"
+            )
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count
+
+from claims.generate import SYNTHETIC_DOI_PREFIX
+from claims.models import Citation, Claim, Source
+from claims.scales import Grade, SourceKind, Status, Verdict
+from tests.factories import ClaimFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(count=200, seed=7, *args):
+    call_command("generate_claims", "--count", count, "--seed", seed, *args, stdout=StringIO())
+
+
+def claim_rows():
+    return list(
+        Claim.objects.order_by("pk").values_list("statement", "quote", "quote_start", "slug")
+    )
+
+
+def test_generate_claims_same_seed_gives_same_data():
+    generate(seed=7)
+    first = claim_rows()
+
+    generate(seed=7)
+
+    assert claim_rows() == first
+
+
+def test_generate_claims_other_seed_gives_other_data():
+    generate(seed=7)
+    first = claim_rows()
+
+    generate(seed=8)
+
+    assert claim_rows() != first
+
+
+def test_generate_claims_makes_the_requested_number_of_synthetic_claims():
+    generate(count=200)
+
+    assert Claim.objects.count() == 200
+    assert set(Source.objects.values_list("kind", flat=True)) == {SourceKind.SYNTHETIC}
+
+
+def test_generate_claims_quotes_match_their_source_at_their_offsets():
+    generate()
+
+    mismatches = [
+        claim.pk
+        for claim in Claim.objects.select_related("source")
+        if claim.source.text[claim.quote_start : claim.quote_end] != claim.quote
+    ]
+
+    assert mismatches == []
+
+
+def test_generate_claims_published_claims_are_complete_and_valid():
+    generate()
+    published = list(Claim.objects.filter(status=Status.PUBLISHED).select_related("source"))
+
+    for claim in published:
+        claim.full_clean()
+
+    assert len(published) > 100
+    assert [c.pk for c in published if c.grade == Grade.UNGRADED] == []
+    assert [c.pk for c in published if c.verdict == Verdict.UNRATED] == []
+    assert [c.pk for c in published if not c.rationale] == []
+
+
+def test_generate_claims_mixes_statuses():
+    generate()
+
+    statuses = set(Claim.objects.values_list("status", flat=True))
+
+    assert statuses == set(Status.values)
+
+
+def test_generate_claims_links_zero_to_six_citations_per_claim():
+    generate()
+
+    counts = list(Claim.objects.annotate(n=Count("evidence")).values_list("n", flat=True))
+
+    assert min(counts) >= 0
+    assert max(counts) <= 6
+    assert 2.5 <= sum(counts) / len(counts) <= 3.5
+
+
+def test_generate_claims_citations_have_unique_synthetic_dois():
+    generate()
+
+    dois = list(Citation.objects.values_list("doi", flat=True))
+
+    assert len(set(dois)) == len(dois)
+    assert all(doi.startswith(SYNTHETIC_DOI_PREFIX) for doi in dois)
+
+
+def test_generate_claims_replaces_earlier_synthetic_data():
+    generate(count=200)
+
+    generate(count=50)
+
+    assert Claim.objects.count() == 50
+    assert Source.objects.filter(claims__isnull=True).count() == 0
+
+
+def test_generate_claims_refuses_when_real_claims_exist():
+    real = ClaimFactory()
+
+    with pytest.raises(CommandError, match="1 non-synthetic claim"):
+        generate()
+
+    assert list(Claim.objects.all()) == [real]
+
+
+def test_generate_claims_with_force_keeps_real_claims():
+    real = ClaimFactory()
+
+    generate(50, 7, "--force")
+
+    assert Claim.objects.count() == 51
+    assert Claim.objects.get(pk=real.pk).statement == real.statement
+
+
+def test_generate_claims_refuses_a_count_below_one():
+    with pytest.raises(CommandError, match="at least 1"):
+        generate(count=0)
+
+
+def test_generate_claims_fills_the_search_vector_on_postgresql(postgres_only):
+    generate()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM claims_claim WHERE search_vector IS NULL")
+        (missing,) = cursor.fetchone()
+
+    assert missing == 0
+    assert Claim.objects.filter(search_vector="kratom").exists()
