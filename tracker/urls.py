@@ -1,7 +1,20 @@
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+
+from claims import health
+from claims.sitemaps import SITEMAPS, sitemap_index
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz),
+    # An index, so that a million claims spread over sitemap pages of 10,000 URLs each.
+    path("sitemap.xml", sitemap_index, name="sitemap"),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("", include("claims.urls")),
 ]
