@@ -33,6 +33,7 @@ class ClaimAdminForm(forms.ModelForm):
             "verdict",
             "rationale",
         )
+        widgets = {"statement": forms.TextInput(attrs={"class": "vTextField", "size": 90})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
