@@ -31,8 +31,10 @@ DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 PMID_RE = re.compile(r"^[1-9]\d{0,9}$")
 SLUG_MAX_LENGTH = 80
-# NUL is the one character PostgreSQL refuses in text; refuse it everywhere, with a message.
-_CONTROL_RE = re.compile(r"[\x00]")
+# PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded as UTF-8 at all:
+# refuse both everywhere, with a message, before the database does it with an error.
+_NUL_RE = re.compile(r"\x00")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 def normalize_doi(value: str) -> str:
@@ -66,11 +68,20 @@ def validate_pmid(value: str) -> None:
 
 
 def validate_no_nul(value: str) -> None:
-    if value and _CONTROL_RE.search(value):
+    """Refuse text that no database can store: NUL characters and lone surrogates."""
+    if not value or not isinstance(value, str):
+        return
+    if _NUL_RE.search(value):
         raise ValidationError(
             "This text contains a null character (\\x00), which cannot be stored. "
             "Remove it and try again.",
             code="null_character",
+        )
+    if _SURROGATE_RE.search(value):
+        raise ValidationError(
+            "This text contains an invalid character (a lone UTF-16 surrogate, "
+            "U+D800–U+DFFF), which cannot be stored. Paste the text again from its source.",
+            code="invalid_character",
         )
 
 
@@ -80,6 +91,28 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean_fields(self, exclude=None):
+        """Also refuse unstorable characters in text fields without their own validator (URLs)."""
+        try:
+            super().clean_fields(exclude=exclude)
+            errors = {}
+        except ValidationError as error:
+            errors = error.error_dict
+        for field in self._meta.concrete_fields:
+            if (
+                not isinstance(field, models.CharField | models.TextField)
+                or validate_no_nul in field.validators
+                or field.name in errors
+                or (exclude and field.name in exclude)
+            ):
+                continue
+            try:
+                validate_no_nul(getattr(self, field.attname))
+            except ValidationError as error:
+                errors[field.name] = error.error_list
+        if errors:
+            raise ValidationError(errors)
 
 
 class SourceQuerySet(models.QuerySet):

@@ -1,0 +1,175 @@
+"""Property tests: whatever a client sends to the public pages, no 5xx and no hidden claim.
+
+The number of generated cases is HYPOTHESIS_CASES (total over this module, default 1,200).
+"""
+
+import os
+from urllib.parse import quote, urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from claims.scales import Status
+from tests.factories import ClaimFactory, EvidenceFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+TOTAL_CASES = int(os.environ.get("HYPOTHESIS_CASES", "1200"))
+# Shares of the total: list and export query strings, and paths.
+LIST_CASES = max(1, TOTAL_CASES * 4 // 10)
+EXPORT_CASES = max(1, TOTAL_CASES * 2 // 10)
+PATH_CASES = max(1, TOTAL_CASES - LIST_CASES - EXPORT_CASES)
+
+HIDDEN_STATEMENTS = {
+    status: f"Hidden {status} statement qz7" for status in (Status.CANDIDATE, Status.IN_REVIEW)
+} | {Status.REJECTED: "Hidden rejected statement qz7"}
+
+
+def cases(n):
+    return settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        database=None,  # no example database on disk: every run explores afresh
+    )
+
+
+KEYS = st.one_of(
+    st.sampled_from(
+        ["q", "grade", "verdict", "claim_type", "subject", "source", "sort", "page", "per_page"]
+    ),
+    st.text(max_size=20),
+)
+SYNTAX = st.sampled_from(
+    [
+        "a & | ! <-> :*",
+        "kratom:* & !hair",
+        "'",
+        '"',
+        '"unterminated',
+        "' OR 1=1 --",
+        "1; DROP TABLE claims_claim",
+        "-",
+        "--",
+        "or",
+        "-kratom",
+        '"kratom hair" or -withdrawal',
+        "\\",
+        "%",
+        "_",
+        "()",
+        "<script>alert(1)</script>",
+        "\x00",
+        "\ufffd",
+        "\u202e",
+        "9" * 40,
+        "-1",
+        "0",
+        "1e309",
+        "nan",
+        "-grade",
+        "--grade",
+        "high",
+        "very_low",
+    ]
+)
+VALUES = st.one_of(
+    SYNTAX,
+    st.text(max_size=60),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.builds(
+        lambda s, n: s * n, st.sampled_from(["a", "ö", "kratom ", "&"]), st.integers(1, 5000)
+    ),
+    st.lists(SYNTAX, min_size=1, max_size=5).map(" ".join),
+)
+PAIRS = st.lists(st.tuples(KEYS, VALUES), max_size=8)
+RAW_BYTES = st.binary(max_size=40).map(lambda b: "".join(f"%{byte:02X}" for byte in b))
+
+
+def query_string(pairs, raw):
+    encoded = urlencode(pairs, doseq=False, safe="")
+    return "&".join(part for part in (encoded, raw and f"q={raw}") if part)
+
+
+@pytest.fixture
+def data():
+    source = SourceFactory()
+    published = ClaimFactory.create_batch(3, published=True, source=source)
+    for claim in published:
+        EvidenceFactory(claim=claim)
+    hidden = [
+        ClaimFactory(source=source, status=status, statement=statement)
+        for status, statement in HIDDEN_STATEMENTS.items()
+    ]
+    return {"hidden": hidden, "source": source}
+
+
+def fetch(client, url):
+    response = client.get(url)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return response.status_code, content.decode("utf-8", errors="replace")
+
+
+def assert_safe(url, status, text, data):
+    assert status < 500, url
+    for claim in data["hidden"]:
+        assert claim.statement not in text, url
+        assert claim.slug not in text, url
+
+
+@cases(LIST_CASES)
+@given(pairs=PAIRS, raw=st.one_of(st.just(""), RAW_BYTES))
+def test_list_survives_any_query_string(client, data, pairs, raw):
+    url = "/claims/?" + query_string(pairs, raw)
+
+    status, text = fetch(client, url)
+
+    assert_safe(url, status, text, data)
+    assert status in {200, 400}
+
+
+@cases(EXPORT_CASES)
+@given(pairs=PAIRS, raw=st.one_of(st.just(""), RAW_BYTES))
+def test_export_survives_any_query_string(client, data, pairs, raw):
+    url = "/claims/export.csv?" + query_string(pairs, raw)
+
+    status, text = fetch(client, url)
+
+    assert_safe(url, status, text, data)
+    assert status in {200, 400}
+
+
+SEGMENTS = st.one_of(
+    st.text(min_size=1, max_size=80).map(lambda s: quote(s, safe="")),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    RAW_BYTES.filter(bool),
+    st.sampled_from(["..", ".", "%2e%2e", "export.csv", "-", "a" * 300, "%00", "%2F"]),
+)
+
+
+@cases(PATH_CASES)
+@given(
+    prefix=st.sampled_from(["/claims/", "/sources/"]),
+    segments=st.lists(SEGMENTS, min_size=1, max_size=3),
+    slash=st.booleans(),
+)
+def test_paths_under_claims_and_sources_never_fail(client, data, prefix, segments, slash):
+    url = prefix + "/".join(segments) + ("/" if slash else "")
+
+    status, text = fetch(client, url)
+
+    assert_safe(url, status, text, data)
+
+
+@pytest.mark.parametrize("status", sorted(HIDDEN_STATEMENTS))
+def test_hidden_claim_pages_are_not_found(client, data, status):
+    claim = next(c for c in data["hidden"] if c.status == status)
+
+    response = client.get(f"/claims/{claim.slug}/")
+
+    assert response.status_code == 404
+
+
+def test_the_cases_add_up_to_the_configured_total():
+    assert max(TOTAL_CASES, 3) == LIST_CASES + EXPORT_CASES + PATH_CASES

@@ -1,0 +1,200 @@
+"""A claim that is not published is invisible everywhere the public can look."""
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from claims.scales import Grade, Status, Verdict
+from tests import payloads
+from tests.factories import (
+    CitationFactory,
+    ClaimFactory,
+    EvidenceFactory,
+    SourceFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN_STATUSES = [Status.CANDIDATE, Status.IN_REVIEW, Status.REJECTED]
+SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+# The second sentence of factories.SOURCE_TEXT.
+HIDDEN_QUOTE = "It is said to ease opioid withdrawal symptoms."
+
+
+@pytest.fixture(params=["anonymous", "member"])
+def reader(request, client):
+    if request.param == "member":
+        client.force_login(UserFactory())  # logged in, not staff
+    return client
+
+
+@pytest.fixture(params=HIDDEN_STATUSES)
+def world(request):
+    """A published claim, and a claim in a hidden status quoting the same source.
+
+    The hidden claim is graded `high`/`supported` (the published one `very_low`/`unsupported`)
+    so that a leak into the counts shows; a second source is quoted only by a hidden claim.
+    """
+    status = request.param
+    source = SourceFactory(title="Shared source")
+    public = ClaimFactory(published=True, source=source, statement="Kratom aids hair regrowth")
+    EvidenceFactory(claim=public)
+    hidden = ClaimFactory(
+        source=source,
+        status=status,
+        statement="Zorblax secret claim about kratom",
+        quote=HIDDEN_QUOTE,
+        quote_start=41,
+        quote_end=41 + len(HIDDEN_QUOTE),
+        grade=Grade.HIGH,
+        verdict=Verdict.SUPPORTED,
+        rationale="Zorblax rationale",
+    )
+    EvidenceFactory(claim=hidden, citation=CitationFactory(title="Zorblax citation"))
+    lonely_source = SourceFactory(title="Zorblax only source")
+    lonely = ClaimFactory(
+        source=lonely_source, status=status, statement="Zorblax lonely claim", grade=Grade.HIGH
+    )
+    return {"public": public, "hidden": hidden, "lonely": lonely, "status": status}
+
+
+def body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def assert_nothing_hidden(text, world):
+    secrets = [
+        "Zorblax",
+        world["hidden"].slug,
+        world["lonely"].slug,
+        f"/sources/{world['lonely'].source_id}/",
+    ]
+    assert [secret for secret in secrets if secret in text] == []
+
+
+def facet_counts(response):
+    return {
+        facet.name: {item["code"]: item["count"] for item in facet.items if item["count"]}
+        for facet in response.context["facets"]
+    }
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?q=zorblax", "?q=kratom", "?grade=high", "?subject=kratom", "?sort=-grade"]
+)
+def test_hidden_claim_is_absent_from_the_list_search_and_counts(reader, world, query):
+    response = reader.get(reverse("claims:claim-list") + query)
+
+    assert response.status_code == 200
+    assert_nothing_hidden(body(response), world)
+    expected_total = 0 if query in {"?q=zorblax", "?grade=high"} else 1
+    assert response.context["total"] == expected_total
+    if query in {"", "?q=kratom", "?subject=kratom", "?sort=-grade"}:
+        assert facet_counts(response) == {
+            "grade": {"very_low": 1},
+            "verdict": {"unsupported": 1},
+        }
+
+
+def test_hidden_claim_is_absent_from_the_list_filtered_by_its_source(reader, world):
+    response = reader.get(f"{reverse('claims:claim-list')}?source={world['lonely'].source_id}")
+
+    assert response.status_code in {200, 400}
+    assert "Zorblax lonely" not in body(response)
+    assert response.context["total"] == 0
+
+
+@pytest.mark.parametrize("which", ["hidden", "lonely"])
+def test_hidden_claim_page_is_not_found(reader, world, which):
+    response = reader.get(reverse("claims:claim-detail", args=[world[which].slug]))
+
+    assert response.status_code == 404
+    assert "Zorblax" not in body(response)
+
+
+def test_source_page_marks_only_published_claims(reader, world):
+    response = reader.get(world["public"].source.get_absolute_url())
+
+    html = body(response)
+    assert response.status_code == 200
+    assert_nothing_hidden(html, world)
+    marked = [
+        dict(attrs).get("href")
+        for tag, attrs in _tags(html)
+        if tag == "a" and re.fullmatch(r"/claims/[-\w]+/", dict(attrs).get("href", ""))
+    ]
+    assert set(marked) == {world["public"].get_absolute_url()}
+
+
+def test_source_quoted_only_by_hidden_claims_is_not_found_and_not_listed(reader, world):
+    detail = reader.get(world["lonely"].source.get_absolute_url())
+    listing = reader.get(reverse("claims:source-list"))
+
+    assert detail.status_code == 404
+    assert listing.status_code == 200
+    assert_nothing_hidden(body(listing), world)
+    assert "Shared source" in body(listing)
+
+
+def test_json_ld_names_only_the_published_claim(reader, world):
+    response = reader.get(world["public"].get_absolute_url())
+
+    html = body(response)
+    assert_nothing_hidden(html, world)
+    assert [block["claimReviewed"] for block in payloads.json_ld_blocks(html)] == [
+        world["public"].statement
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?q=zorblax", f"?status={Status.CANDIDATE}", "?grade=high", "?status=in_review"],
+)
+def test_csv_lists_only_the_published_claim(reader, world, query):
+    response = reader.get(reverse("claims:claim-export") + query)
+
+    text = body(response)
+    assert_nothing_hidden(text, world)
+    if response.status_code == 200:
+        rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+        expected = [] if query in {"?q=zorblax", "?grade=high"} else [str(world["public"].pk)]
+        assert [row["id"] for row in rows] == expected
+    else:
+        assert response.status_code == 400
+
+
+def test_sitemap_lists_only_public_pages(reader, world):
+    index = ET.fromstring(body(reader.get("/sitemap.xml")))
+    locations = []
+    for loc in index.findall(".//sm:loc", SITEMAP_NS):
+        section = ET.fromstring(body(reader.get(urlsplit(loc.text).path)))
+        locations += [urlsplit(u.text).path for u in section.findall(".//sm:loc", SITEMAP_NS)]
+
+    assert sorted(locations) == sorted(
+        [world["public"].get_absolute_url(), world["public"].source.get_absolute_url()]
+    )
+
+
+def test_hidden_claim_statuses_cover_every_non_published_status():
+    assert sorted(HIDDEN_STATUSES) == sorted(s for s in Status.values if s != Status.PUBLISHED)
+
+
+def _tags(html):
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
