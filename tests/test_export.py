@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F
 from django.http import QueryDict
 from django.urls import reverse
@@ -396,8 +397,65 @@ def test_both_writers_give_identical_bytes(postgres_only):
         Claim.objects.all().order_by("pk"),
         select_claims(QueryDict("q=kratom"))[0],
         select_claims(QueryDict("grade=nothing"))[0],
+        # Sort keys that are expressions (Lower, a CASE ordinal) and a descending sort whose
+        # NULLs come first by default: the COPY query re-applies each one over the selection.
+        select_claims(QueryDict("sort=-subject"))[0],
+        select_claims(QueryDict("sort=grade"))[0],
+        Claim.objects.published().order_by("-reviewed_at", "pk"),
     ]
 
     for queryset in queries:
         assert export_bytes(queryset, use_copy=True) == export_bytes(queryset, use_copy=False)
     assert export_bytes(published(), use_copy=True).count(b"\n") > 4
+
+
+def _sample_for_sql_shapes() -> list[Claim]:
+    claims = ClaimFactory.create_batch(6, published=True)
+    for index, claim in enumerate(claims[:4]):
+        for stance in (Stance.SUPPORTS, Stance.CONTRADICTS, Stance.MIXED)[: index + 1]:
+            EvidenceFactory(claim=claim, stance=stance)
+    return claims
+
+
+def test_copy_keeps_rows_and_order_of_small_and_large_selections(postgres_only):
+    claims = _sample_for_sql_shapes()
+    selections = [
+        published(),
+        published().filter(pk__in=[claims[1].pk, claims[4].pk]),
+        Claim.objects.published().order_by("pk"),
+        Claim.objects.filter(pk=claims[5].pk),  # a claim without evidence
+        published()[1:4],
+    ]
+
+    for queryset in selections:
+        rows = read_rows(export_bytes(queryset, use_copy=True))
+
+        assert [int(row["id"]) for row in rows] == list(queryset.values_list("pk", flat=True))
+        assert rows == read_rows(export_bytes(queryset, use_copy=False))
+
+
+def test_copy_aggregates_the_evidence_once_not_per_row(postgres_only):
+    statement = export.copy_sql(published())
+
+    # One grouped pass over the selection's evidence, joined to the selection, one sort.
+    assert statement.count("claims_evidence") == 1
+    assert statement.count("GROUP BY e.claim_id") == 1
+    assert statement.count("ORDER BY") == 2  # the outer sort and string_agg's ORDER BY e.id
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in a server
+def test_copy_settings_end_with_the_export(postgres_only):
+    _sample_for_sql_shapes()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        before = cursor.fetchone()[0]
+
+    data = export_bytes(published(), use_copy=True)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        after = cursor.fetchone()[0]
+    assert data.count(b"\n") == 7
+    assert after == before
+    assert export.COPY_SETTINGS["work_mem"] != before
+    assert connection.in_atomic_block is False
