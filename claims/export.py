@@ -411,7 +411,13 @@ def csv_filename(prefix: str = "claims") -> str:
 def csv_response(
     queryset: QuerySet, *, excel: bool = False, filename: str | None = None
 ) -> StreamingHttpResponse:
-    """Stream the CSV report of `queryset` as an attachment named claims-YYYY-MM-DD.csv."""
+    """Stream the CSV report of `queryset` as an attachment named claims-YYYY-MM-DD.csv.
+
+    Asks the database for `SELECT 1` before the response starts, so a database that is away
+    gives a 503 page (claims.health) rather than a 200 whose body can only say it is incomplete.
+    """
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute("SELECT 1")
     response = StreamingHttpResponse(
         iter_csv(queryset, excel=excel), content_type="text/csv; charset=utf-8"
     )
