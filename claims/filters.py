@@ -43,6 +43,7 @@ SORT_FIELDS = {
     }.get(column.name, Lower(column.field))
     for column in PAGE_COLUMNS
 }
+NULLABLE_SORTS = {"reviewed_at"}
 SORT_CHOICES = [(name, name) for name in SORT_FIELDS] + [
     (f"-{name}", f"-{name}") for name in SORT_FIELDS
 ]
@@ -65,6 +66,12 @@ class LimitedMultipleChoiceField(forms.MultipleChoiceField):
 
 class LimitedMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
     field_class = LimitedMultipleChoiceField
+
+    def __init__(self, *args, **kwargs):
+        # No join can repeat a claim here, and DISTINCT would stop PostgreSQL from reading
+        # the rows in index order (a full sort instead).
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
 
 
 class MultipleTextInput(forms.TextInput):
@@ -259,9 +266,9 @@ def published_claims() -> QuerySet:
 def select_claims(params: QueryDict) -> tuple[QuerySet, ClaimFilter]:
     """Return exactly the claims /claims/?<params> lists, in the page's order, and the filterset.
 
-    Order: by relevance when `q` is given, else by `?sort=` (a column name, `-` for
-    descending), else newest first; always with `-pk` last, so pages and exports never repeat
-    or drop a row. When the query string is invalid, the queryset is empty and
+    Order: by `?sort=` (a column name, `-` for descending; ties by id in the same direction),
+    else by relevance when `q` is given, else newest first; always with the id last, so pages
+    and exports never repeat or drop a row. When the query string is invalid, the queryset is empty and
     `filterset.error_messages` says why (the page shows them; the export answers 400).
     """
     filterset = ClaimFilter(params, queryset=published_claims())
@@ -271,12 +278,15 @@ def select_claims(params: QueryDict) -> tuple[QuerySet, ClaimFilter]:
     text = clean_text(filterset.form.cleaned_data.get("q") or "")
     sort = filterset.form.cleaned_data.get("sort") or ""
     if sort:
-        expression = SORT_FIELDS[sort.lstrip("-")]
+        name = sort.lstrip("-")
+        expression = SORT_FIELDS[name]
+        # Ties go in the sort's direction (id ASC / id DESC) and NULLs last only where a
+        # column has them, so each ORDER BY matches a claim_pub_*_sort index exactly.
+        nulls = {"nulls_last": True} if name in NULLABLE_SORTS else {}
         if sort.startswith("-"):
-            ordered = expression.desc(nulls_last=True)
+            queryset = queryset.order_by(expression.desc(**nulls), "-pk")
         else:
-            ordered = expression.asc(nulls_last=True)
-        queryset = queryset.order_by(ordered, "-pk")
+            queryset = queryset.order_by(expression.asc(**nulls), "pk")
     elif text:
         queryset = search_claims(queryset, text)
     else:

@@ -5,7 +5,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -285,6 +285,21 @@ class Claim(TimeStamped):
             models.Index(fields=["source", "quote_start"], name="claim_source_quote_idx"),
             # ?subject= is exact and case-insensitive.
             models.Index(Lower("subject"), name="claim_subject_lower_idx"),
+            # ?sort=claim / ?sort=subject on the public list: ORDER BY lower(col), id, both
+            # directions (a backward scan serves the descending sort).
+            models.Index(
+                Lower("statement"),
+                F("id"),
+                name="claim_pub_statement_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            models.Index(
+                Lower("subject"),
+                F("id"),
+                name="claim_pub_subject_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            # ?sort=reviewed_at has two more, PostgreSQL only (NULLS LAST): migration 0004.
         ]
 
     def __str__(self):

@@ -1,6 +1,7 @@
 """The public site: claims list, claim pages, sources, methodology, and the CSV download."""
 
 import json
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -13,10 +14,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView, TemplateView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
-from . import export
+from . import export, listing
 from .filters import GRADE_CHOICES, VERDICT_CHOICES, ClaimFilter, select_claims
 from .models import Claim, Source
 from .scales import (
@@ -30,9 +29,9 @@ from .scales import (
     Verdict,
 )
 from .search import clean_text, highlight_pattern
-from .tables import ClaimTable
+from .tables import ClaimTable, OrderedRows
 
-PER_PAGE = 25
+PER_PAGE = listing.PER_PAGE
 
 
 def home(request):
@@ -42,7 +41,8 @@ def home(request):
 def _querystring(params, **changes) -> str:
     """`params` (a QueryDict) with the given keys replaced (a list) or dropped (None)."""
     data = {key: params.getlist(key) for key in params}
-    data.pop("page", None)
+    for position in ("page", "after", "before"):  # a changed selection starts at its top
+        data.pop(position, None)
     for key, values in changes.items():
         if values:
             data[key] = values
@@ -65,10 +65,8 @@ class Facet:
     items: list = field(default_factory=list)
 
 
-def _facet(filterset: ClaimFilter, params, name: str, label: str, choices) -> Facet:
+def _facet(params, name: str, label: str, choices, counts: dict, exact: bool) -> Facet:
     """Counts per value of `name`, each computed with every filter except `name` itself."""
-    queryset = filterset.filter_queryset(Claim.objects.published(), exclude={name})
-    counts = dict(queryset.order_by().values_list(name).annotate(n=Count("pk")))
     selected = set(params.getlist(name))
     facet = Facet(name, label)
     for code, text in choices:
@@ -77,6 +75,7 @@ def _facet(filterset: ClaimFilter, params, name: str, label: str, choices) -> Fa
                 "code": code,
                 "label": text,
                 "count": counts.get(code, 0),
+                "at_least": not exact,
                 "selected": code in selected,
                 "url": _toggled(params, name, code),
             }
@@ -115,70 +114,192 @@ def _active_filters(filterset: ClaimFilter, params) -> list[dict]:
     return chips
 
 
-class ClaimListView(SingleTableMixin, FilterView):
-    """/claims/: the query string goes through select_claims(), the same as the CSV export."""
+@dataclass
+class Pager:
+    """The page links under the table: numbered (by ?page=) or Newer/Older (by keyset)."""
 
-    table_class = ClaimTable
-    filterset_class = ClaimFilter
+    number: int | None = None  # None when reached by a keyset cursor: position unknown
+    num_pages: int | None = None
+    first_url: str = ""
+    previous_url: str = ""
+    next_url: str = ""
+    links: list = field(default_factory=list)  # (page number or None for a gap, url)
+    object_list: list = field(default_factory=list)  # the rows (tables2's page API)
+
+    def has_next(self) -> bool:
+        return bool(self.next_url)
+
+    def has_previous(self) -> bool:
+        return bool(self.previous_url)
+
+
+def _page_url(params, number: int) -> str:
+    query = _querystring(params, after=None, before=None)
+    return f"{query}&page={number}" if query != "?" else f"?page={number}"
+
+
+def _numbered_pager(params, number: int, num_pages: int) -> Pager:
+    pager = Pager(number=number, num_pages=num_pages)
+    if number > 1:
+        pager.previous_url = _page_url(params, number - 1)
+    if number < num_pages:
+        pager.next_url = _page_url(params, number + 1)
+    shown = sorted({1, 2, num_pages - 1, num_pages, *range(number - 2, number + 3)})
+    previous = 0
+    for p in shown:
+        if not 1 <= p <= num_pages:
+            continue
+        if p > previous + 1:
+            pager.links.append((None, ""))
+        pager.links.append((p, _page_url(params, p)))
+        previous = p
+    return pager
+
+
+def _checkboxes(filterset: ClaimFilter, params, name: str) -> list[dict]:
+    """The boxes Django's CheckboxSelectMultiple would render (same ids), as plain data."""
+    chosen = set(params.getlist(name))
+    return [
+        {"id": f"id_{name}_{i}", "value": code, "label": text, "checked": code in chosen}
+        for i, (code, text) in enumerate(filterset.form.fields[name].choices)
+    ]
+
+
+class ClaimListView(TemplateView):
+    """/claims/: the same selection as select_claims() (and so the CSV), paged fast.
+
+    See claims/listing.py for what a page computes and the shortcuts it takes past
+    listing.search_bound() matches.
+    """
+
     template_name = "claims/claim_list.html"
-    table_pagination = {"per_page": PER_PAGE}
 
     def get(self, request, *args, **kwargs):
-        self.object_list, self.filterset = select_claims(request.GET)
-        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
-        # An unusable query string is the client's mistake: say so with 400, and explain.
-        status = 400 if self.filterset.errors else 200
-        return self.render_to_response(context, status=status)
-
-    def get_table_kwargs(self):
-        text = ""
-        if not self.filterset.errors:
-            text = clean_text(self.filterset.form.cleaned_data.get("q") or "")
-        return {"highlight_pattern": highlight_pattern(text) if text else None}
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        params = self.request.GET
-        table = context["table"]
-        filterset = self.filterset
-        context["errors"] = filterset.error_messages
-        context["page_message"] = _page_message(params.get("page"), table.paginator)
-        if filterset.errors:
-            context["facets"] = []
-            context["active_filters"] = []
-            context["total"] = 0
-        else:
-            context["facets"] = [
-                _facet(filterset, params, "grade", "Evidence grade", GRADE_CHOICES),
-                _facet(filterset, params, "verdict", "Verdict", VERDICT_CHOICES),
-            ]
-            context["active_filters"] = _active_filters(filterset, params)
-            context["total"] = table.paginator.count
+        params = request.GET
+        queryset, filterset = select_claims(params)
+        context = {"filter": filterset, "nav": "claims", "errors": filterset.error_messages}
+        context.update(self._page(params, queryset, filterset))
+        table = ClaimTable(
+            OrderedRows(context.pop("rows")),
+            highlight_pattern=context.pop("highlight"),
+            order_by=(filterset.form.cleaned_data.get("sort") or None)
+            if not filterset.errors
+            else None,
+        )
+        # The table is one page already: its page is the Pager ({% render_table %} passes
+        # only the table on to the template).
+        table.page = table.pager = context["pager"]
+        table.pager.object_list = list(table.rows)
+        context["table"] = table
         context["query"] = clean_text(params.get("q", ""))[:300]
-        context["csv_url"] = reverse("claims:claim-export") + _querystring(params).rstrip("?")
+        query = _querystring(params, after=None, before=None).rstrip("?")
+        context["csv_url"] = reverse("claims:claim-export") + query
         context["clear_url"] = reverse("claims:claim-list")
+        context["search_bound"] = listing.search_bound()
+        # The filter checkboxes, written out in the template: Django's widget templates
+        # cost a few milliseconds per page for these fourteen boxes.
+        context["checkboxes"] = {
+            name: _checkboxes(filterset, params, name)
+            for name in ("grade", "verdict", "claim_type")
+        }
         # Each form resubmits the parameters it does not show, so nothing is lost on submit.
         pairs = [(key, value) for key in params for value in params.getlist(key) if value]
-        context["search_hidden"] = [(k, v) for k, v in pairs if k not in {"q", "page"}]
+        paging = {"page", "after", "before"}
+        context["search_hidden"] = [(k, v) for k, v in pairs if k not in {"q", *paging}]
         context["filters_hidden"] = [(k, v) for k, v in pairs if k in {"q", "sort", "source"}]
-        context["nav"] = "claims"
-        return context
+        # An unusable query string is the client's mistake: say so with 400, and explain.
+        status = 400 if filterset.errors else 200
+        return self.render_to_response(context, status=status)
+
+    def _page(self, params, queryset, filterset) -> dict:
+        page = {"highlight": None, "page_message": "", "facets": [], "active_filters": []}
+        if filterset.errors:
+            return page | {"rows": [], "total": 0, "total_exact": True, "pager": Pager()}
+        cleaned = filterset.form.cleaned_data
+        text = clean_text(cleaned.get("q") or "")
+        number, message = listing.parse_page(params.get("page"))
+        after = listing.parse_cursor(params.get("after"))
+        before = listing.parse_cursor(params.get("before"))
+        keyset = not text and not cleaned.get("sort")
+        if listing.uses_bounded_search(filterset):
+            found = listing.bounded_search(filterset, PER_PAGE * (max(number, 1) - 1))
+            counts = found.counts
+            fitted, message = listing.fit_page(number, counts.total, message)
+            if fitted != number:
+                found = listing.bounded_search(filterset, PER_PAGE * (fitted - 1))
+            rows = listing.rows_in_order(found.ids)
+            pager = _numbered_pager(params, fitted, max(1, math.ceil(counts.total / PER_PAGE)))
+        else:
+            counts = listing.exact_counts(filterset, text)
+            if keyset and (after is not None or before is not None) and "page" not in params:
+                rows, more, found = listing.keyset_rows(queryset, after=after, before=before)
+                if not found or (before is not None and not rows):
+                    if not found:
+                        message = "The claim this page continued from is no longer listed, "
+                        message += "so this is the first page."
+                    rows, more, after, before = list(queryset[: PER_PAGE + 1]), None, None, None
+                pager = self._keyset_pager(params, rows, more, after, before)
+                rows = rows[:PER_PAGE]
+            else:
+                number, message = listing.fit_page(number, counts.total, message)
+                offset = PER_PAGE * (number - 1)
+                rows = list(queryset[offset : offset + PER_PAGE + (1 if keyset else 0)])
+                num_pages = max(1, math.ceil(counts.total / PER_PAGE))
+                pager = _numbered_pager(params, number, num_pages)
+                if keyset and len(rows) > PER_PAGE:
+                    # Onward from here by keyset: as fast at page 20,000 as at page 2.
+                    pager.next_url = self._cursor_url(params, "after", rows[PER_PAGE - 1].pk)
+                rows = rows[:PER_PAGE]
+        page["rows"] = rows
+        page["pager"] = pager
+        page["page_message"] = message
+        page["total"] = counts.total
+        page["total_exact"] = counts.total_exact
+        page["counts_exact"] = counts.exact
+        page["facets"] = [
+            _facet(params, "grade", "Evidence grade", GRADE_CHOICES, counts.grade, counts.exact),
+            _facet(params, "verdict", "Verdict", VERDICT_CHOICES, counts.verdict, counts.exact),
+        ]
+        page["active_filters"] = _active_filters(filterset, params)
+        page["highlight"] = highlight_pattern(text) if text else None
+        return page
+
+    @staticmethod
+    def _cursor_url(params, key: str, pk: int) -> str:
+        return _querystring(params, **{key: [str(pk)]})
+
+    def _keyset_pager(self, params, rows, more, after, before) -> Pager:
+        """Newer/Older links around a page reached by cursor; `more` is None on the first page."""
+        pager = Pager(first_url=_querystring(params, after=None, before=None))
+        if more is None:  # fell back to the first page
+            pager.number = 1
+            if len(rows) > PER_PAGE:
+                pager.next_url = self._cursor_url(params, "after", rows[PER_PAGE - 1].pk)
+            return pager
+        shown = rows[:PER_PAGE]
+        if not shown:
+            pager.previous_url = self._cursor_url(params, "before", after)
+            return pager
+        if after is not None:
+            pager.previous_url = self._cursor_url(params, "before", shown[0].pk)
+            if more:
+                pager.next_url = self._cursor_url(params, "after", shown[-1].pk)
+        else:
+            pager.next_url = self._cursor_url(params, "after", shown[-1].pk)
+            if more:
+                pager.previous_url = self._cursor_url(params, "before", shown[0].pk)
+        return pager
 
 
 def _page_message(raw: str | None, paginator: Paginator) -> str:
-    """Explain a page number we could not honour (tables2 then shows the first or last page)."""
+    """Explain a page number we could not honour (Django then shows the first or last page)."""
     if raw is None or raw == "":
         return ""
-    raw = raw.strip()
-    if not raw.isdigit():
-        return f"“{raw[:40]}” is not a page number, so this is page 1."
-    number = int(raw)
-    if number < 1:
-        return "Pages start at 1, so this is the last page."
-    if number > paginator.num_pages:
-        pages = f"{paginator.num_pages} page" + ("s" if paginator.num_pages != 1 else "")
-        return f"There is no page {number}: this selection has {pages}. This is the last one."
-    return ""
+    number, message = listing.parse_page(raw)
+    if message or number <= paginator.num_pages:
+        return message
+    pages = f"{paginator.num_pages} page" + ("s" if paginator.num_pages != 1 else "")
+    return f"There is no page {number}: this selection has {pages}. This is the last one."
 
 
 def claim_export(request):

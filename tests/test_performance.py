@@ -1,0 +1,406 @@
+"""The /claims/ shortcuts for speed (claims/listing.py) keep the page right.
+
+Bounded search, keyset pages, counts from the facet tables and the triggers that keep those
+tables exact, each checked against the straightforward query (select_claims / the ORM).
+"""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.filters import select_claims
+from claims.listing import counts_from_grid
+from claims.models import Claim
+from claims.scales import ClaimType, Grade, Status, Verdict
+
+from .factories import ClaimFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("claims:claim-list")
+NEXT_RE = re.compile(r'<a rel="next" href="([^"]+)"')
+PREV_RE = re.compile(r'<a rel="prev" href="([^"]+)"')
+
+
+def _ids(response) -> list[int]:
+    return [row.record.pk for row in response.context["table"].rows]
+
+
+def _selected(query: str) -> list[int]:
+    queryset, _ = select_claims(QueryDict(query))
+    return [claim.pk for claim in queryset]
+
+
+def _follow(client, url: str, pattern: re.Pattern) -> list[list[int]]:
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        pages.append(_ids(response))
+        found = pattern.search(response.content.decode())
+        url = LIST + found.group(1).replace("&amp;", "&") if found else ""
+    return pages
+
+
+def _search_claims():
+    """Claims matching "kratom" with different weights, so relevance really orders them."""
+    texts = [
+        ("Kratom kratom eases pain", "pain"),
+        ("Kratom eases withdrawal", "withdrawal"),
+        ("Tea eases pain", "kratom"),
+        ("Coffee helps focus", "focus"),
+    ]
+    claims = []
+    for i in range(40):
+        statement, subject = texts[i % len(texts)]
+        claims.append(
+            ClaimFactory(
+                published=True,
+                statement=f"{statement} ({i})",
+                subject=subject,
+                quote="Kratom may help hair regrow after detox." if i % 3 else "Nothing here.",
+                grade=[Grade.LOW, Grade.VERY_LOW, Grade.MODERATE][i % 3],
+                verdict=[Verdict.SUPPORTED, Verdict.UNSUPPORTED][i % 2],
+            )
+        )
+    ClaimFactory(statement="Kratom draft (unpublished)")
+    return claims
+
+
+def test_counts_from_grid_leave_out_each_facets_own_filter():
+    grid = [("low", "supported", 3), ("low", "unsupported", 2), ("high", "unsupported", 5)]
+
+    counts = counts_from_grid(grid, ["low"], ["unsupported"])
+
+    assert (counts.total, counts.grade, counts.verdict) == (
+        2,
+        {"low": 2, "high": 5},
+        {"supported": 3, "unsupported": 2},
+    )
+
+
+def test_keyset_pages_list_every_claim_once_in_the_default_order(client):
+    now = timezone.now()
+    for i in range(57):
+        # Three claims share each instant: the id breaks the tie.
+        ClaimFactory(published=True, created_at=now - datetime.timedelta(minutes=i // 3))
+    ClaimFactory(status=Status.IN_REVIEW)
+
+    pages = _follow(client, LIST, NEXT_RE)
+
+    assert [len(page) for page in pages] == [25, 25, 7]
+    assert [pk for page in pages for pk in page] == _selected("")
+
+
+def test_previous_links_walk_back_over_the_same_pages(client):
+    ClaimFactory.create_batch(60, published=True)
+    forward = _follow(client, LIST, NEXT_RE)
+    last = client.get(LIST + NEXT_RE.findall(client.get(LIST).content.decode())[0])
+    last_url = NEXT_RE.search(last.content.decode()).group(1).replace("&amp;", "&")
+
+    backward = _follow(client, LIST + last_url, PREV_RE)
+
+    assert backward == forward[::-1]
+
+
+def test_keyset_pages_keep_filters(client):
+    for i in range(40):
+        ClaimFactory(published=True, grade=Grade.LOW if i % 2 else Grade.VERY_LOW)
+
+    pages = _follow(client, LIST + "?grade=low", NEXT_RE)
+
+    assert [pk for page in pages for pk in page] == _selected("grade=low")
+    assert len(pages) == 1 or "grade=low" in NEXT_RE.search(
+        client.get(LIST + "?grade=low").content.decode()
+    ).group(1)
+
+
+def test_page_numbers_and_keyset_agree(client):
+    ClaimFactory.create_batch(60, published=True)
+
+    by_number = [_ids(client.get(f"{LIST}?page={n}")) for n in (1, 2, 3)]
+
+    assert by_number == _follow(client, LIST, NEXT_RE)
+
+
+def test_a_cursor_to_a_missing_claim_says_so_and_starts_over(client):
+    claims = ClaimFactory.create_batch(3, published=True)
+
+    response = client.get(f"{LIST}?after=999999")
+
+    assert response.status_code == 200
+    assert "no longer listed, so this is the first page" in response.content.decode()
+    assert _ids(response) == [c.pk for c in claims[::-1]]
+
+
+@pytest.mark.parametrize("n_claims", [1, 30])
+def test_keyset_page_query_count_is_flat(client, django_assert_num_queries, n_claims):
+    claims = ClaimFactory.create_batch(n_claims + 1, published=True)
+
+    # the counts, the page rows (the cursor is a subquery)
+    with django_assert_num_queries(2):
+        response = client.get(f"{LIST}?after={claims[-1].pk}")
+
+    assert len(_ids(response)) == min(n_claims, 25)
+
+
+@pytest.mark.parametrize(
+    "sort", ["claim", "-claim", "subject", "-reviewed_at", "grade", "-verdict"]
+)
+def test_sorted_page_numbers_list_every_claim_once(client, sort):
+    now = timezone.now()
+    for i in range(55):
+        ClaimFactory(
+            published=True,
+            statement=f"Claim {i % 7}",
+            subject=f"subject {i % 4}",
+            grade=[Grade.LOW, Grade.VERY_LOW, Grade.HIGH][i % 3],
+            reviewed_at=None if i % 5 == 0 else now - datetime.timedelta(days=i % 6),
+        )
+
+    pages = _follow(client, f"{LIST}?sort={sort}", NEXT_RE)
+
+    assert [pk for page in pages for pk in page] == _selected(f"sort={sort}")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "grade=low",
+        "verdict=supported&grade=low",
+        "claim_type=safety",
+        "subject=Kratom",
+        "q=pain",
+    ],
+)
+def test_counts_are_exact(client, query):
+    source = SourceFactory()
+    for i in range(30):
+        ClaimFactory(
+            published=True,
+            source=source if i % 4 == 0 else SourceFactory(),
+            grade=[Grade.LOW, Grade.VERY_LOW, Grade.HIGH][i % 3],
+            verdict=[Verdict.SUPPORTED, Verdict.UNSUPPORTED][i % 2],
+            claim_type=ClaimType.SAFETY if i % 5 == 0 else ClaimType.EFFICACY,
+            subject="kratom" if i % 2 else "coffee",
+            statement=f"Kratom eases pain ({i})" if i % 3 == 0 else f"Claim {i}",
+        )
+    ClaimFactory(status=Status.CANDIDATE, grade=Grade.LOW)
+    params = QueryDict(query)
+
+    response = client.get(f"{LIST}?{query}")
+
+    expected_total = len(_selected(query))
+    expected_grades = {
+        code: len(_selected(_with(params, "grade", code))) for code in ("low", "very_low", "high")
+    }
+    assert response.context["total"] == expected_total
+    assert response.context["total_exact"] is True
+    grade_facet = response.context["facets"][0]
+    assert {i["code"]: i["count"] for i in grade_facet.items if i["code"] in expected_grades} == (
+        expected_grades
+    )
+    assert f"{expected_total} claim" in response.content.decode()
+
+
+def test_counts_are_exact_with_a_source_filter(client):
+    source = SourceFactory()
+    ClaimFactory.create_batch(3, published=True, source=source, grade=Grade.LOW)
+    ClaimFactory(published=True, source=source, grade=Grade.HIGH)
+    ClaimFactory.create_batch(2, published=True, grade=Grade.LOW)
+
+    response = client.get(f"{LIST}?source={source.pk}&grade=low")
+
+    assert response.context["total"] == 3
+    grade_counts = {i["code"]: i["count"] for i in response.context["facets"][0].items}
+    assert (grade_counts["low"], grade_counts["high"]) == (3, 1)
+
+
+def _with(params: QueryDict, name: str, value: str) -> str:
+    changed = params.copy()
+    changed.setlist(name, [value])
+    return changed.urlencode()
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("query", ["q=kratom", "q=kratom&grade=low", 'q="eases pain"'])
+def test_bounded_search_below_the_bound_is_select_claims(client, query):
+    _search_claims()
+
+    pages = _follow(client, f"{LIST}?{query}", NEXT_RE)
+
+    assert [pk for page in pages for pk in page] == _selected(query)
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_bounded_search_pages_by_number_repeat_and_skip_nothing(client, settings):
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 100
+    expected = _selected("q=kratom")
+
+    listed = []
+    for number in (1, 2):
+        response = client.get(LIST, {"q": "kratom", "page": number})
+        listed += _ids(response)
+
+    assert 25 < len(expected) <= 50
+    assert listed == expected
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_bounded_search_over_the_bound_says_so_and_shows_no_wrong_number(client, settings):
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 4
+    matches = _selected("q=kratom")
+
+    response = client.get(LIST, {"q": "kratom"})
+    html = response.content.decode()
+
+    assert response.context["total_exact"] is False
+    assert "More than 4 claims matching “kratom”" in html
+    assert "shows the best of those" in html
+    assert f"{len(matches)} claim" not in html
+    # Every facet count is a lower bound and says so.
+    items = [item for facet in response.context["facets"] for item in facet.items]
+    assert all(item["at_least"] for item in items)
+    assert '<span class="visually-hidden">at least </span>' in html
+    # The rows are real matches, ranked among themselves as select_claims ranks them.
+    rows = _ids(response)
+    assert len(rows) == 4
+    assert rows == [pk for pk in matches if pk in rows]
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_bounded_search_over_the_bound_with_a_grade_filter(client, settings):
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 2
+
+    response = client.get(LIST, {"q": "kratom", "grade": "low"})
+
+    matches = _selected("q=kratom&grade=low")
+    assert len(matches) > 2
+    assert response.context["total_exact"] is False
+    assert set(_ids(response)) <= set(matches)
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("n_claims", [1, 3])
+def test_bounded_search_query_count_is_flat(client, django_assert_num_queries, n_claims):
+    ClaimFactory.create_batch(n_claims, published=True)
+
+    # the bounded search (candidates, counts and ranked page in one), the page rows
+    with django_assert_num_queries(2):
+        response = client.get(LIST, {"q": "kratom"})
+
+    assert len(_ids(response)) == n_claims
+
+
+# The triggers of migration 0004 keep claims_searchdoc, claims_facetcount and
+# claims_facettotal equal to what they summarise.
+
+
+def _side_tables():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT claim_id, grade, verdict, claim_type, subject_lower, source_id, created_at "
+            "FROM claims_searchdoc ORDER BY claim_id"
+        )
+        docs = cursor.fetchall()
+        cursor.execute(
+            "SELECT count(*) FROM claims_searchdoc d JOIN claims_claim c ON c.id = d.claim_id "
+            "WHERE d.vector IS DISTINCT FROM c.search_vector"
+        )
+        (stale_vectors,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT subject_lower, grade, verdict, claim_type, n FROM claims_facetcount "
+            "WHERE n <> 0 ORDER BY 1, 2, 3, 4"
+        )
+        facets = cursor.fetchall()
+        cursor.execute(
+            "SELECT grade, verdict, claim_type, n FROM claims_facettotal WHERE n <> 0 "
+            "ORDER BY 1, 2, 3"
+        )
+        totals = cursor.fetchall()
+    return docs, stale_vectors, facets, totals
+
+
+def _expected():
+    published = Claim.objects.published().order_by("pk")
+    docs = [
+        (c.pk, c.grade, c.verdict, c.claim_type, c.subject.lower(), c.source_id, c.created_at)
+        for c in published
+    ]
+    facets, totals = {}, {}
+    for c in published:
+        key = (c.subject.lower(), c.grade, c.verdict, c.claim_type)
+        facets[key] = facets.get(key, 0) + 1
+        totals[key[1:]] = totals.get(key[1:], 0) + 1
+    return (
+        docs,
+        0,
+        [(*key, n) for key, n in sorted(facets.items())],
+        [(*key, n) for key, n in sorted(totals.items())],
+    )
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_triggers_keep_side_tables_exact_through_every_kind_of_write():
+    claims = [ClaimFactory(published=True, subject=f"Subject {i % 2}") for i in range(6)]
+    ClaimFactory.create_batch(2)  # candidates
+    assert _side_tables() == _expected()
+
+    claims[0].grade = Grade.HIGH  # a grade change
+    claims[0].save()
+    claims[1].status = Status.REJECTED  # unpublished
+    claims[1].save()
+    claims[2].statement = "Coffee cures everything"  # a new search vector
+    claims[2].save()
+    assert _side_tables() == _expected()
+
+    Claim.objects.filter(status=Status.CANDIDATE).update(  # published in bulk
+        status=Status.PUBLISHED, grade=Grade.LOW, verdict=Verdict.SUPPORTED, rationale="Why."
+    )
+    Claim.objects.filter(subject="Subject 1").update(subject="SUBJECT 0", claim_type="safety")
+    assert _side_tables() == _expected()
+
+    claims[3].delete()
+    Claim.objects.filter(grade=Grade.LOW).delete()
+    Claim.objects.filter(pk=claims[4].pk).update(updated_at=timezone.now())  # nothing public
+    assert _side_tables() == _expected()
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_side_tables_follow_generate_claims():
+    from claims.generate import generate_claims
+
+    generate_claims(count=40, seed=3)
+
+    assert _side_tables() == _expected()
+
+
+def test_facet_links_from_a_keyset_page_start_the_new_selection_at_its_top(client):
+    claims = ClaimFactory.create_batch(30, published=True)
+
+    response = client.get(f"{LIST}?after={claims[-1].pk}")
+
+    grade = {i["code"]: i["url"] for i in response.context["facets"][0].items}
+    assert grade["low"] == "?grade=low"
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_bounded_search_filters_take_any_subject_text(client):
+    odd = "O'Brien's \\ tea: a | b"
+    wanted = ClaimFactory(published=True, statement="Kratom tea helps", subject=odd)
+    ClaimFactory(published=True, statement="Kratom tea helps too", subject="tea")
+
+    response = client.get(LIST, {"q": "kratom", "subject": odd.upper()})
+
+    assert response.status_code == 200
+    assert _ids(response) == [wanted.pk]
+    assert response.context["total"] == 1
