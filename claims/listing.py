@@ -30,8 +30,8 @@ PER_PAGE = 25
 
 
 def search_bound() -> int:
-    """How many matches a search page looks at (setting CLAIMS_SEARCH_BOUND, default 10,000)."""
-    return getattr(settings, "CLAIMS_SEARCH_BOUND", 10_000)
+    """How many matches a search page looks at (setting CLAIMS_SEARCH_BOUND)."""
+    return settings.CLAIMS_SEARCH_BOUND
 
 
 @dataclass

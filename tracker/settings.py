@@ -212,6 +212,10 @@ STORAGES = {
 }
 
 DJANGO_TABLES2_TEMPLATE = "claims/_table.html"
+# A search page ranks at most this many matches (the first found) and counts exactly up to it;
+# past it the page says so and shows lower bounds. 5,000 keeps a common word under 50 ms at
+# 1M claims on 2 cores; the CSV always holds every match.
+CLAIMS_SEARCH_BOUND = env_int("DJANGO_SEARCH_BOUND", 5000)
 
 LOGGING = {
     "version": 1,
