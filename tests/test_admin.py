@@ -1,3 +1,6 @@
+import csv
+import io
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -251,6 +254,26 @@ def test_send_to_review_and_reject_actions(client):
     accept.refresh_from_db()
     drop.refresh_from_db()
     assert (accept.status, drop.status) == (Status.IN_REVIEW, Status.REJECTED)
+
+
+def test_export_selected_action_streams_the_report_with_each_status(client):
+    client.force_login(staff_in("Reviewers"))
+    draft = ClaimFactory(statement="A draft claim")
+    public = ClaimFactory(published=True, statement="A public claim")
+    ClaimFactory(published=True, statement="Not selected")
+    EvidenceFactory(claim=public, stance=Stance.CONTRADICTS)
+
+    response = client.post(
+        reverse("admin:claims_claim_changelist"),
+        {"action": "export_csv_action", "_selected_action": [draft.pk, public.pk]},
+    )
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Disposition"].startswith('attachment; filename="claims-selected-')
+    assert [(r["claim"], r["status"], r["contradicting"]) for r in rows] == [
+        ("A public claim", "published", "1"),
+        ("A draft claim", "candidate", "0"),
+    ]
 
 
 def test_publish_button_on_the_change_form_says_what_is_missing(client):
