@@ -493,6 +493,10 @@ class _SqliteLoader:
         return n
 
 
+# The export summary's insert trigger on the evidence (migration 0005), off during the load.
+SUMMARY_INSERT_TRIGGER = "claims_claimsummary_evidence_insert"
+
+
 class _PostgresLoader:
     """COPY rows in; drop the secondary indexes first and rebuild them once at the end.
 
@@ -535,10 +539,24 @@ class _PostgresLoader:
         for name, _ in self.indexes:
             self.cursor.execute(f'DROP INDEX "{name}"')
         self.cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        # The export summary (migration 0005) is filled once at the end, one grouped pass over
+        # the new links, rather than by its trigger after every batch's COPY (twice as slow).
+        self.cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{Evidence._meta.db_table}"')
+        (self.last_evidence_id,) = self.cursor.fetchone()
+        self.cursor.execute(
+            f'ALTER TABLE "{Evidence._meta.db_table}" DISABLE TRIGGER {SUMMARY_INSERT_TRIGGER}'
+        )
         return self
 
     def __exit__(self, exc_type, *exc):
         if exc_type is None:
+            self.cursor.execute(
+                f'ALTER TABLE "{Evidence._meta.db_table}" ENABLE TRIGGER {SUMMARY_INSERT_TRIGGER}'
+            )
+            # One grouped pass over the new links (migration 0005's function).
+            self.cursor.execute(
+                "SELECT claims_claimsummary_refresh_after(%s)", [self.last_evidence_id]
+            )
             for _, definition in self.indexes:
                 self.cursor.execute(definition)
             for table, name, definition in self.foreign_keys:
@@ -570,6 +588,7 @@ def _analyze() -> None:
     visibility map, so index-only scans work on the fresh rows)."""
     tables = ", ".join(m._meta.db_table for m in (Source, Claim, Citation, Evidence))
     tables += ", claims_searchdoc, claims_facetcount, claims_facettotal"  # migration 0004
+    tables += ", claims_claimsummary"  # migration 0005
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             cursor.execute(f"ANALYZE {tables}")

@@ -434,13 +434,15 @@ def test_copy_keeps_rows_and_order_of_small_and_large_selections(postgres_only):
         assert rows == read_rows(export_bytes(queryset, use_copy=False))
 
 
-def test_copy_aggregates_the_evidence_once_not_per_row(postgres_only):
+def test_copy_reads_the_summary_not_the_evidence(postgres_only):
     statement = export.copy_sql(published())
 
-    # One grouped pass over the selection's evidence, joined to the selection, one sort.
-    assert statement.count("claims_evidence") == 1
-    assert statement.count("GROUP BY e.claim_id") == 1
-    assert statement.count("ORDER BY") == 2  # the outer sort and string_agg's ORDER BY e.id
+    # The per-claim counts and citations come from the summary table (migration 0005),
+    # joined 1:1: no pass over the evidence, no aggregate, one ORDER BY (the selection's).
+    assert statement.count(export.SUMMARY_TABLE) == 1
+    assert "claims_evidence" not in statement
+    assert "GROUP BY" not in statement
+    assert statement.count("ORDER BY") == 1
 
 
 @pytest.mark.django_db(transaction=True)  # autocommit, as in a server

@@ -425,12 +425,10 @@ def _database_url():
 def copy_sql():
     """The CSV report's columns for every published claim as one hand-written COPY: the floor.
 
-    The fastest plain form found at 1M claims: the evidence and citations aggregated once per
-    claim (one pass over all evidence, grouped by claim_id), joined to the published claims,
-    sorted once in the list's order. Measured slower: a join of claims, evidence and citations
-    with GROUP BY over the claim, and one correlated subquery (or LATERAL) per row, which costs
-    an index probe per claim plus one per citation. No formula escaping (the export adds it),
-    so this is a lower bound on the export's own query.
+    The published claims in the list's order (read down the index, no sort), each joined to
+    its row of the trigger-maintained claims_claimsummary (counts and citation cell, migration
+    0005) by one primary-key lookup. No formula escaping (the export adds it), so this is a
+    lower bound on the export's own query.
     """
     site = settings.SITE_URL.replace("'", "''")
     claim, source = Claim._meta.db_table, Source._meta.db_table
@@ -443,19 +441,10 @@ def copy_sql():
                    '{site}/claims/' || c.slug || '/'
             FROM {claim} c
             JOIN {source} s ON s.id = c.source_id
-            LEFT JOIN (
-                SELECT e.claim_id,
-                       count(*) FILTER (WHERE e.stance = 'supports') AS supporting,
-                       count(*) FILTER (WHERE e.stance = 'contradicts') AS contradicting,
-                       string_agg(coalesce(nullif(ci.authors, ''), ci.title) || ' ('
-                                  || coalesce(ci.year::text, 'n.d.') || ')'
-                                  || CASE WHEN ci.doi = '' AND ci.url = '' THEN ''
-                                     ELSE ' ' || coalesce(nullif(ci.doi, ''), ci.url) END,
-                                  ' | ' ORDER BY e.id) AS citations
-                FROM claims_evidence e
-                JOIN claims_citation ci ON ci.id = e.citation_id
-                GROUP BY e.claim_id
-            ) ev ON ev.claim_id = c.id
+            LEFT JOIN LATERAL (
+                SELECT supporting, contradicting, citations
+                FROM claims_claimsummary sm WHERE sm.claim_id = c.id OFFSET 0
+            ) ev ON true
             WHERE c.status = 'published'
             ORDER BY c.created_at DESC, c.id DESC
         ) TO STDOUT WITH (FORMAT csv, HEADER)
