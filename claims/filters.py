@@ -218,6 +218,16 @@ class ClaimFilter(django_filters.FilterSet):
         fields = ["q", "grade", "verdict", "claim_type", "subject", "source"]
         form = ClaimFilterForm
 
+    _form_class = None
+
+    def get_form_class(self):
+        """The form class, built once per process: django-filter builds a new class from the
+        filters' fields on every request, and the fields never change."""
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_q(self, queryset, name, value):
         return search_filter(queryset, value)
 

@@ -20,13 +20,26 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, QuerySet
+from django.db.models.expressions import RawSQL
 
+from .columns import PAGE_COLUMNS
 from .filters import ClaimFilter, published_claims
 from .models import Claim
 from .search import clean_text, search_filter
 
 PER_PAGE = 25
+
+
+# What a table row reads (claims/tables.py): its columns, the links (slug, source id) and, on a
+# search page, the quote it excerpts. Loading only these halves the cost of a page's rows (the
+# other columns' values, five datetimes a row among them, were parsed and never shown).
+ROW_FIELDS = ("pk", "slug", *(column.field for column in PAGE_COLUMNS if column.field))
+
+
+def page_rows(queryset: QuerySet, *, searching: bool = False) -> QuerySet:
+    """`queryset` loading only what a table row shows (and the quote when `searching`)."""
+    return queryset.only(*ROW_FIELDS, *(("quote",) if searching else ()))
 
 
 def search_bound() -> int:
@@ -184,7 +197,8 @@ def bounded_search(filterset: ClaimFilter, offset: int) -> SearchPage:
 
 def rows_in_order(ids: list[int]) -> list[Claim]:
     """The page's claims (with their source) in the order of `ids`."""
-    by_pk = {claim.pk: claim for claim in published_claims().filter(pk__in=ids)}
+    rows = page_rows(published_claims(), searching=True).filter(pk__in=ids)
+    by_pk = {claim.pk: claim for claim in rows}
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
@@ -222,6 +236,26 @@ def parse_cursor(raw: str | None) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
+def _beyond_cursor(cursor_id: int, op: str) -> RawSQL:
+    """The keyset condition, as one piece of SQL: created_at `op` the cursor claim's, or the
+    same created_at and id `op` its id, and (redundant, so that the index scan starts at the
+    cursor) created_at `op`= the cursor's. The cursor's created_at is a subquery in the same
+    statement (no extra round trip).
+
+    The same SQL Django writes for the Q objects and a Subquery, without building and
+    compiling three subqueries on every page (about a millisecond).
+    """
+    quote = connection.ops.quote_name
+    table = quote(Claim._meta.db_table)
+    created, pk = f"{table}.{quote('created_at')}", f"{table}.{quote('id')}"
+    at = f"(SELECT c.{quote('created_at')} FROM {table} c WHERE c.{quote('id')} = %s LIMIT 1)"
+    return RawSQL(
+        f"({created} {op} {at} OR ({created} = {at} AND {pk} {op} %s)) AND {created} {op}= {at}",
+        [cursor_id, cursor_id, cursor_id, cursor_id],
+        output_field=BooleanField(),
+    )
+
+
 def keyset_rows(queryset: QuerySet, *, after: int | None, before: int | None):
     """Rows of the default order (newest first) after or before the claim with id `after` /
     `before`; returns (rows, has_more_in_that_direction, cursor_found).
@@ -231,22 +265,11 @@ def keyset_rows(queryset: QuerySet, *, after: int | None, before: int | None):
     end of the list.
     """
     cursor_id = after if after is not None else before
-    at = Subquery(Claim.objects.filter(pk=cursor_id).values("created_at")[:1])
     if after is not None:
-        # The redundant created_at <= cursor lets the index scan start at the cursor.
-        rows = list(
-            queryset.filter(
-                Q(created_at__lt=at) | Q(created_at=at, pk__lt=cursor_id),
-                created_at__lte=at,
-            ).order_by("-created_at", "-pk")[: PER_PAGE + 1]
-        )
+        rows = queryset.filter(_beyond_cursor(cursor_id, "<")).order_by("-created_at", "-pk")
     else:
-        rows = list(
-            queryset.filter(
-                Q(created_at__gt=at) | Q(created_at=at, pk__gt=cursor_id),
-                created_at__gte=at,
-            ).order_by("created_at", "pk")[: PER_PAGE + 1]
-        )
+        rows = queryset.filter(_beyond_cursor(cursor_id, ">")).order_by("created_at", "pk")
+    rows = list(rows[: PER_PAGE + 1])
     more = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     if before is not None:

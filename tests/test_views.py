@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from claims import views
 from claims.columns import PAGE_COLUMNS
 from claims.models import Claim
 from claims.scales import Grade, Stance, Status, Verdict
@@ -167,6 +168,27 @@ def test_pagination_keeps_filters(client):
     assert len(response.context["table"].page.object_list) == 25
 
 
+def test_sort_links_keep_filters_and_drop_the_page_position(client):
+    ClaimFactory.create_batch(2, published=True)
+
+    response = client.get(LIST + "?sort=-grade&grade=very_low&page=1")
+
+    html = response.content.decode()
+    assert 'aria-sort="descending"' in html
+    assert '<a href="?sort=grade&amp;grade=very_low">Evidence grade' in html
+    assert '<a href="?sort=claim&amp;grade=very_low">Claim' in html
+
+
+def test_table_cells_escape_database_text(client):
+    source = SourceFactory(title="<b>Title</b> & co")
+    ClaimFactory(published=True, source=source, subject="<i>kratom</i>")
+
+    html = client.get(LIST).content.decode()
+
+    assert "&lt;b&gt;Title&lt;/b&gt; &amp; co</a>" in html
+    assert '<td data-label="Subject" class="col-subject">&lt;i&gt;kratom&lt;/i&gt;</td>' in html
+
+
 @pytest.mark.parametrize("n_claims", [1, 3])
 def test_claim_list_query_count_is_flat(client, django_assert_num_queries, n_claims):
     ClaimFactory.create_batch(n_claims, published=True)
@@ -288,13 +310,50 @@ def test_corrections_log_lists_published_grade_and_verdict_changes(client):
     assert "evidence grade changed from Very low ⊕◯◯◯ to Low ⊕⊕◯◯" in response.content.decode()
 
 
+def test_corrections_log_dates_are_the_published_history_in_order(client):
+    claim = ClaimFactory(published=True)
+    claim.grade = Grade.LOW
+    claim.save()
+    claim.verdict = Verdict.MISLEADING
+    claim.save()
+    expected = list(
+        claim.history.filter(status=Status.PUBLISHED)
+        .order_by("history_date", "history_id")
+        .values_list("history_date", flat=True)
+    )
+
+    response = client.get(claim.get_absolute_url())
+
+    log = response.context["corrections"]
+    assert [entry["date"] for entry in log] == expected
+    assert all(entry["date"].tzinfo is not None for entry in log)
+    # Without the page's annotation, corrections() reads the history itself: the same log.
+    assert views.corrections(Claim.objects.get(pk=claim.pk)) == log
+
+
+def test_claim_page_evidence_is_newest_first_with_undated_works_last(client):
+    claim = ClaimFactory(published=True)
+    undated = EvidenceFactory(claim=claim, citation=CitationFactory(year=None))
+    old = EvidenceFactory(claim=claim, citation=CitationFactory(year=1999))
+    new = EvidenceFactory(claim=claim, citation=CitationFactory(year=2021, is_retracted=True))
+    same_year = EvidenceFactory(claim=claim, citation=CitationFactory(year=1999))
+
+    response = client.get(claim.get_absolute_url())
+
+    links = [link for group in response.context["evidence_groups"] for link in group["links"]]
+    assert [link.pk for link in links] == [new.pk, old.pk, same_year.pk, undated.pk]
+    assert [link.citation.is_retracted for link in links] == [True, False, False, False]
+    assert links[0].citation.get_study_design_display() == new.citation.get_study_design_display()
+    assert "Retracted" in response.content.decode()
+
+
 @pytest.mark.parametrize("n_citations", [1, 3])
 def test_claim_page_query_count_is_flat(client, django_assert_num_queries, n_citations):
     claim = ClaimFactory(published=True)
     EvidenceFactory.create_batch(n_citations, claim=claim)
 
-    # claim+source, evidence+citations, history
-    with django_assert_num_queries(3):
+    # The claim and its source, with its evidence and published history as subqueries.
+    with django_assert_num_queries(1):
         response = client.get(claim.get_absolute_url())
 
     assert response.context["evidence_total"] == n_citations
