@@ -205,7 +205,13 @@ def publish_problems(claim: Claim) -> list[str]:
     return problems
 
 
-def _transition(claim: Claim, *, user, allowed_from: tuple[str, ...], to: str, verb: str):
+def _transition(
+    claim: Claim, *, user, permission: str, allowed_from: tuple[str, ...], to: str, verb: str
+) -> Claim:
+    """Lock the claim and move it to `to`, if `user` may and its status allows; not saved."""
+    if not user.has_perm(permission):
+        action = permission.split(".")[1].removesuffix("_claim")  # "change", "publish"
+        raise WorkflowError(f"you do not have permission to {action} claims")
     current = lock_claim(claim=claim, seen_version=None)
     if current.status not in allowed_from:
         raise WorkflowError(f"cannot {verb} a claim that is {current.get_status_display().lower()}")
@@ -216,11 +222,10 @@ def _transition(claim: Claim, *, user, allowed_from: tuple[str, ...], to: str, v
 @transaction.atomic
 def send_to_review(*, claim: Claim, user) -> Claim:
     """Move a candidate (accepting it) or a rejected claim into the review queue."""
-    if not user.has_perm("claims.change_claim"):
-        raise WorkflowError("you do not have permission to change claims")
     current = _transition(
         claim,
         user=user,
+        permission="claims.change_claim",
         allowed_from=(Status.CANDIDATE, Status.REJECTED),
         to=Status.IN_REVIEW,
         verb="send to review",
@@ -242,11 +247,10 @@ def accept_candidate(*, claim: Claim, user, statement: str | None = None) -> Cla
 @transaction.atomic
 def reject_claim(*, claim: Claim, user) -> Claim:
     """Reject a candidate or claim in review: it is not a checkable claim."""
-    if not user.has_perm("claims.change_claim"):
-        raise WorkflowError("you do not have permission to change claims")
     current = _transition(
         claim,
         user=user,
+        permission="claims.change_claim",
         allowed_from=(Status.CANDIDATE, Status.IN_REVIEW),
         to=Status.REJECTED,
         verb="reject",
@@ -257,10 +261,13 @@ def reject_claim(*, claim: Claim, user) -> Claim:
 @transaction.atomic
 def publish_claim(*, claim: Claim, user) -> Claim:
     """Publish a claim in review; refused (WorkflowError naming what is missing) otherwise."""
-    if not user.has_perm("claims.publish_claim"):
-        raise WorkflowError("you do not have permission to publish claims")
     current = _transition(
-        claim, user=user, allowed_from=(Status.IN_REVIEW,), to=Status.PUBLISHED, verb="publish"
+        claim,
+        user=user,
+        permission="claims.publish_claim",
+        allowed_from=(Status.IN_REVIEW,),
+        to=Status.PUBLISHED,
+        verb="publish",
     )
     if problems := publish_problems(current):
         raise WorkflowError("missing " + ", ".join(problems))
@@ -270,10 +277,13 @@ def publish_claim(*, claim: Claim, user) -> Claim:
 @transaction.atomic
 def unpublish_claim(*, claim: Claim, user) -> Claim:
     """Take a published claim off the public site, back into review."""
-    if not user.has_perm("claims.publish_claim"):
-        raise WorkflowError("you do not have permission to unpublish claims")
     current = _transition(
-        claim, user=user, allowed_from=(Status.PUBLISHED,), to=Status.IN_REVIEW, verb="unpublish"
+        claim,
+        user=user,
+        permission="claims.publish_claim",
+        allowed_from=(Status.PUBLISHED,),
+        to=Status.IN_REVIEW,
+        verb="unpublish",
     )
     return _save_claim(current, user=user)
 
