@@ -162,6 +162,17 @@ class ClaimFilterForm(forms.Form):
         return cleaned
 
 
+def _scale_filter(field_name: str, label: str, kind: str, choices) -> LimitedMultipleChoiceFilter:
+    """A repeatable filter over one scale's codes (`?grade=low&grade=very_low` = any of)."""
+    return LimitedMultipleChoiceFilter(
+        field_name=field_name,
+        label=label,
+        choices=choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=_choice_error(kind, choices),
+    )
+
+
 class ClaimFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search claims",
@@ -175,27 +186,9 @@ class ClaimFilter(django_filters.FilterSet):
             f"under {MAX_QUERY_LENGTH} characters: a few words work best.",
         },
     )
-    grade = LimitedMultipleChoiceFilter(
-        field_name="grade",
-        label="Evidence grade",
-        choices=GRADE_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages=_choice_error("grade", GRADE_CHOICES),
-    )
-    verdict = LimitedMultipleChoiceFilter(
-        field_name="verdict",
-        label="Verdict",
-        choices=VERDICT_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages=_choice_error("verdict", VERDICT_CHOICES),
-    )
-    claim_type = LimitedMultipleChoiceFilter(
-        field_name="claim_type",
-        label="Claim type",
-        choices=ClaimType.choices,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages=_choice_error("claim type", ClaimType.choices),
-    )
+    grade = _scale_filter("grade", "Evidence grade", "grade", GRADE_CHOICES)
+    verdict = _scale_filter("verdict", "Verdict", "verdict", VERDICT_CHOICES)
+    claim_type = _scale_filter("claim_type", "Claim type", "claim type", ClaimType.choices)
     subject = SubjectFilter(
         label="Subject", method="filter_subject", help_text="Exact, any case, e.g. kratom"
     )
