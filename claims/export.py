@@ -50,7 +50,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .columns import CSV_HEADER
-from .models import Evidence
+from .models import Evidence, citation_reference
 from .scales import Stance
 
 logger = logging.getLogger(__name__)
@@ -95,17 +95,6 @@ _CLAIM_FIELDS = (
 def formula_safe(value: str) -> str:
     """`value` with a leading `'` when a spreadsheet would run it as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def citation_reference(*, authors: str, title: str, year: int | None, doi: str, url: str) -> str:
-    """`Authors (Year) DOI-or-URL`: title when no authors, `n.d.` when no year, bare DOI.
-
-    The same text as `Citation.reference`, built from plain values (the PostgreSQL writer
-    builds it in SQL with the same rule).
-    """
-    link = doi or url
-    reference = f"{authors or title} ({year or 'n.d.'})"
-    return f"{reference} {link}" if link else reference
 
 
 def claim_url_parts() -> tuple[str, str]:

@@ -493,10 +493,20 @@ class Citation(TimeStamped):
     @property
     def reference(self) -> str:
         """`Authors (Year) DOI-or-URL`, the form the CSV report lists citations in."""
-        lead = self.authors or self.title
-        year = self.year or "n.d."
-        link = self.doi or self.url
-        return f"{lead} ({year}) {link}".strip()
+        return citation_reference(
+            authors=self.authors, title=self.title, year=self.year, doi=self.doi, url=self.url
+        )
+
+
+def citation_reference(*, authors: str, title: str, year: int | None, doi: str, url: str) -> str:
+    """`Authors (Year) DOI-or-URL`: title when no authors, `n.d.` when no year, bare DOI.
+
+    From plain values, so the CSV's generic writer can use it without model instances (the
+    PostgreSQL writer builds the same text in SQL, migration 0005).
+    """
+    link = doi or url
+    reference = f"{authors or title} ({year or 'n.d.'})"
+    return f"{reference} {link}" if link else reference
 
 
 class Evidence(TimeStamped):
