@@ -184,6 +184,10 @@ def test_overlapping_quotes_are_allowed():
     )
 
     overlapping.full_clean()
+    overlapping.save()
+
+    spans = [(c.quote_start, c.quote_end) for c in source.claims.order_by("quote_start")]
+    assert spans == [(0, 27), (16, 40)]
 
 
 def test_source_text_edit_that_breaks_a_quote_is_refused():
@@ -203,6 +207,11 @@ def test_source_text_edit_that_keeps_quotes_in_place_is_accepted():
     source.text = source.text + " An appended paragraph."
 
     source.full_clean()
+    source.save()
+
+    claim.refresh_from_db()
+    assert claim.source.text.endswith(" An appended paragraph.")
+    assert claim.source.text[claim.quote_start : claim.quote_end] == claim.quote
 
 
 def test_slug_is_made_once_and_unique():
