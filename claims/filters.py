@@ -7,14 +7,14 @@ command all call it, so a download always matches the page.
 
 import django_filters
 from django import forms
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.utils.html import format_html_join
 
 from .columns import PAGE_COLUMNS
 from .models import Claim, Source
-from .scales import ClaimType, Grade, Verdict
+from .scales import ClaimType, Grade, Verdict, scale_order
 from .search import clean_text, search_claims, search_filter
 
 MAX_QUERY_LENGTH = 300
@@ -25,20 +25,12 @@ GRADE_CHOICES = [(g.value, g.display) for g in Grade if g != Grade.UNGRADED]
 VERDICT_CHOICES = [(v.value, v.label) for v in Verdict if v != Verdict.UNRATED]
 
 
-def _ordinal(field_name: str, scale) -> Case:
-    """Order a scale column by the scale's own order (high before low), not alphabetically."""
-    return Case(
-        *[When(**{field_name: member.value}, then=Value(i)) for i, member in enumerate(scale)],
-        output_field=IntegerField(),
-    )
-
-
 # ?sort=<column name> → how to order by it. Names are the table's (claims/columns.py).
 # Text sorts ignore case, so SQLite and PostgreSQL collations give the same order.
+SCALE_SORTS = {"grade": Grade, "verdict": Verdict}
 SORT_FIELDS = {
     column.name: {
-        "grade": _ordinal("grade", Grade),
-        "verdict": _ordinal("verdict", Verdict),
+        **{name: scale_order(name, scale) for name, scale in SCALE_SORTS.items()},
         "reviewed_at": F("reviewed_at"),
     }.get(column.name, Lower(column.field))
     for column in PAGE_COLUMNS
@@ -286,6 +278,16 @@ def select_claims(params: QueryDict) -> tuple[QuerySet, ClaimFilter]:
         # Ties go in the sort's direction (id ASC / id DESC) and NULLs last only where a
         # column has them, so each ORDER BY matches a claim_pub_*_sort index exactly.
         nulls = {"nulls_last": True} if name in NULLABLE_SORTS else {}
+        chosen = filterset.form.cleaned_data.get(name) if name in SCALE_SORTS else None
+        if chosen:
+            # Sorted by a scale and filtered on it: say the filter in the sort index's terms
+            # too, or the index scan walks every claim of the other grades before the first
+            # match (0.2 s at a million claims). Same rows.
+            scale = SCALE_SORTS[name]
+            positions = [i for i, member in enumerate(scale) if member.value in chosen]
+            queryset = queryset.alias(scale_position=expression).filter(
+                scale_position__in=positions
+            )
         if sort.startswith("-"):
             queryset = queryset.order_by(expression.desc(**nulls), "-pk")
         else:

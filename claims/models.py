@@ -25,6 +25,7 @@ from .scales import (
     Status,
     StudyDesign,
     Verdict,
+    scale_order,
 )
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -149,6 +150,9 @@ class Source(TimeStamped):
             ),
             models.CheckConstraint(condition=~Q(title=""), name="source_title_not_empty"),
         ]
+        # /sources/ and ?sort=source_title on /claims/ order by the title, ignoring case, then
+        # id: read from this index instead of sorting every source.
+        indexes = [models.Index(Lower("title"), F("id"), name="source_title_lower_idx")]
 
     def __str__(self):
         return Truncator(self.title).chars(80)
@@ -298,6 +302,30 @@ class Claim(TimeStamped):
                 F("id"),
                 name="claim_pub_subject_sort_idx",
                 condition=Q(status=Status.PUBLISHED),
+            ),
+            # Does a source have published claims, and how many: an index-only probe each
+            # (/sources/ asks for every source, to count the pages).
+            models.Index(
+                fields=["source"],
+                name="claim_pub_source_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            # ?sort=grade / ?sort=verdict order by the scale (high before low), both directions.
+            # The column itself is included so that picking a deep page's ids is an index-only
+            # scan (the planner wants every column an expression reads in the index).
+            models.Index(
+                scale_order("grade", Grade),
+                F("id"),
+                name="claim_pub_grade_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+                include=["grade"],
+            ),
+            models.Index(
+                scale_order("verdict", Verdict),
+                F("id"),
+                name="claim_pub_verdict_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+                include=["verdict"],
             ),
             # ?sort=reviewed_at has two more, PostgreSQL only (NULLS LAST): migration 0004.
         ]

@@ -178,3 +178,18 @@ class LargeEffect(models.IntegerChoices):
 class RateUp(models.IntegerChoices):
     NO = 0, "No (0)"
     YES = 1, "Yes (+1)"
+
+
+def scale_order(field_name: str, scale) -> models.Case:
+    """A scale column's position in its scale (high before low), for ordering by it.
+
+    The public list sorts by it and Claim.Meta indexes the same expression, so the sort reads
+    an index instead of sorting every published claim.
+    """
+    return models.Case(
+        *[
+            models.When(**{field_name: member.value}, then=models.Value(i))
+            for i, member in enumerate(scale)
+        ],
+        output_field=models.IntegerField(),
+    )

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -249,6 +250,7 @@ class ClaimListView(TemplateView):
         context["csv_url"] = reverse("claims:claim-export") + query
         context["clear_url"] = reverse("claims:claim-list")
         context["search_bound"] = listing.search_bound()
+        context["sorted"] = bool(not filterset.errors and filterset.form.cleaned_data.get("sort"))
         # The filter checkboxes, written out in the template: Django's widget templates
         # cost a few milliseconds per page for these fourteen boxes.
         context["checkboxes"] = {
@@ -287,7 +289,10 @@ class ClaimListView(TemplateView):
             rows = listing.rows_in_order(found.ids)
             pager = _numbered_pager(params, fitted, max(1, math.ceil(counts.total / PER_PAGE)))
         else:
-            counts = listing.exact_counts(filterset, text)
+            if listing.uses_bounded_counts(filterset):
+                counts = listing.bounded_search_counts(filterset)
+            else:
+                counts = listing.exact_counts(filterset, text)
             if keyset and (after is not None or before is not None) and "page" not in params:
                 rows, more, found = listing.keyset_rows(queryset, after=after, before=before)
                 if not found or (before is not None and not rows):
@@ -300,7 +305,8 @@ class ClaimListView(TemplateView):
             else:
                 number, message = listing.fit_page(number, counts.total, message)
                 offset = PER_PAGE * (number - 1)
-                rows = list(queryset[offset : offset + PER_PAGE + (1 if keyset else 0)])
+                limit = PER_PAGE + (1 if keyset else 0)
+                rows = listing.slice_rows(queryset, offset, limit, counts.total)
                 num_pages = max(1, math.ceil(counts.total / PER_PAGE))
                 pager = _numbered_pager(params, number, num_pages)
                 if keyset and len(rows) > PER_PAGE:
@@ -610,11 +616,12 @@ class SourceListView(ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        # No count per source here: counted in the same query, it would be computed for
+        # every source before the page's fifty (0.8 s at 50,000 sources).
         return (
             Source.objects.with_published_claims()
-            .annotate(published_count=Count("claims", filter=Q(claims__status=Status.PUBLISHED)))
-            .defer("text", "note")
-            .order_by("title", "pk")
+            .only("title", "kind", "publisher", "published_on")
+            .order_by(Lower("title"), "pk")
         )
 
     def paginate_queryset(self, queryset, page_size):
@@ -627,6 +634,16 @@ class SourceListView(ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page_message"] = self.page_message
+        sources = context["sources"] = list(context["sources"])
+        counts = dict(
+            Claim.objects.published()
+            .filter(source__in=[source.pk for source in sources])
+            .order_by()
+            .values_list("source")
+            .annotate(n=Count("pk"))
+        )
+        for source in sources:
+            source.published_count = counts.get(source.pk, 0)
         return context
 
 

@@ -290,6 +290,43 @@ def test_bounded_search_over_the_bound_with_a_grade_filter(client, settings):
 
 
 @pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("query", ["sort=grade", "sort=-reviewed_at&verdict=supported"])
+def test_sorted_search_over_the_bound_keeps_exact_rows_and_caps_the_counts(client, settings, query):
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 8
+    expected = _selected(f"q=kratom&{query}")
+    assert len(expected) > 8
+
+    response = client.get(f"{LIST}?q=kratom&{query}")
+    html = response.content.decode()
+
+    assert _ids(response) == expected[:25]  # exact rows, in order
+    assert response.context["total_exact"] is False
+    assert "More than 8 claims matching “kratom”" in html
+    assert "it stops counting at 8 matches: the rows are in order" in html
+    assert "shows the best of those" not in html
+    assert f"{len(expected)} claim" not in html
+    items = [item for facet in response.context["facets"] for item in facet.items]
+    assert all(item["at_least"] for item in items)
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_sorted_search_under_the_bound_counts_exactly(client):
+    _search_claims()
+    expected = _selected("q=kratom&sort=-grade&grade=low")
+
+    response = client.get(f"{LIST}?q=kratom&sort=-grade&grade=low")
+
+    assert response.context["total"] == len(expected)
+    assert response.context["total_exact"] is True
+    assert response.context["counts_exact"] is True
+    assert _ids(response) == expected[:25]
+    grade_counts = {item["code"]: item["count"] for item in response.context["facets"][0].items}
+    for grade in (Grade.LOW, Grade.MODERATE):
+        assert grade_counts[grade] == len(_selected(f"q=kratom&grade={grade}"))
+
+
+@pytest.mark.usefixtures("postgres_only")
 @pytest.mark.parametrize("n_claims", [1, 3])
 def test_bounded_search_query_count_is_flat(client, django_assert_num_queries, n_claims):
     ClaimFactory.create_batch(n_claims, published=True)
@@ -404,3 +441,92 @@ def test_bounded_search_filters_take_any_subject_text(client):
     assert response.status_code == 200
     assert _ids(response) == [wanted.pk]
     assert response.context["total"] == 1
+
+
+def _varied_claims(n: int = 80):
+    now = timezone.now()
+    sources = [SourceFactory(title=title) for title in ("beta", "Alpha", "alpha", "Gamma")]
+    for i in range(n):
+        ClaimFactory(
+            published=True,
+            source=sources[i % len(sources)],
+            statement=f"Claim {i % 7}",
+            subject=f"subject {i % 4}",
+            grade=[Grade.LOW, Grade.VERY_LOW, Grade.HIGH, Grade.MODERATE][i % 4],
+            verdict=[Verdict.SUPPORTED, Verdict.MISLEADING, Verdict.UNSUPPORTED][i % 3],
+            reviewed_at=None if i % 5 == 0 else now - datetime.timedelta(days=i % 6),
+        )
+    ClaimFactory(statement="Claim 1 draft")  # never listed
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "sort=claim",
+        "sort=-grade",
+        "sort=verdict",
+        "sort=source_title",
+        "sort=-reviewed_at",
+        "grade=low&grade=high",
+        "sort=grade&grade=low&grade=moderate",
+        "q=claim&sort=-subject",
+    ],
+)
+def test_deep_numbered_pages_are_the_selections_rows(client, monkeypatch, query):
+    """Every numbered page (from the start, and counted back from the end past the middle)
+    shows exactly the rows select_claims has there, whichever way listing picks them."""
+    monkeypatch.setattr("claims.listing.DEEP_OFFSET", 0)  # the deep path from page 2 on
+    _varied_claims()
+    expected = _selected(query)
+    pages = -(-len(expected) // 25)
+    assert pages >= 2
+
+    for number in range(1, pages + 1):
+        response = client.get(f"{LIST}?{query}&page={number}")
+        assert _ids(response) == expected[25 * (number - 1) : 25 * number], number
+
+
+@pytest.mark.parametrize("sort", ["grade", "-grade", "verdict", "-verdict"])
+def test_sorting_by_a_scale_filtered_on_it_keeps_the_rows_and_order(sort):
+    _varied_claims()
+    name = sort.lstrip("-")
+    scale = Grade if name == "grade" else Verdict
+    chosen = [member.value for member in scale][:3:2]  # two values with a gap between
+    published = Claim.objects.filter(status=Status.PUBLISHED, **{f"{name}__in": chosen})
+    position = {member.value: i for i, member in enumerate(scale)}
+    expected = sorted(published, key=lambda c: (position[getattr(c, name)], c.pk))
+    if sort.startswith("-"):
+        expected.reverse()
+
+    query = f"sort={sort}&" + "&".join(f"{name}={value}" for value in chosen)
+
+    assert _selected(query) == [claim.pk for claim in expected]
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ("sort=grade", "claim_pub_grade_sort_idx"),
+        ("sort=-verdict", "claim_pub_verdict_sort_idx"),
+        ("sort=grade&grade=low", "claim_pub_grade_sort_idx"),
+        ("sort=claim", "claim_pub_statement_sort_idx"),
+        ("sort=-subject", "claim_pub_subject_sort_idx"),
+        ("", "claim_status_created_idx"),
+    ],
+)
+def test_sorted_pages_read_their_index(query, index):
+    """The ORDER BY select_claims writes is the expression its index holds (a change to one
+    without the other would quietly sort every published claim on each page)."""
+    _varied_claims(10)
+    queryset, _ = select_claims(QueryDict(query))
+    sql, params = queryset[:26].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert index in plan
+    assert "Sort Key" not in plan.split(index)[0]

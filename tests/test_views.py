@@ -464,7 +464,8 @@ def test_source_list_query_count_is_flat(client, django_assert_num_queries, n_so
     for _ in range(n_sources):
         ClaimFactory(published=True)
 
-    with django_assert_num_queries(2):
+    # the number of sources (for the pages), the page's sources, their claim counts
+    with django_assert_num_queries(3):
         response = client.get("/sources/")
 
     assert len(response.context["sources"]) == n_sources
@@ -478,6 +479,19 @@ def test_source_list_counts_published_claims_only(client):
     response = client.get("/sources/")
 
     assert [s.published_count for s in response.context["sources"]] == [2]
+
+
+def test_source_list_orders_by_title_ignoring_case_then_id(client):
+    titles = ["beta", "Alpha", "alpha", "Gamma", "a source without published claims"]
+    sources = [SourceFactory(title=title) for title in titles]
+    for source in sources[:4]:
+        ClaimFactory(published=True, source=source)
+    ClaimFactory(source=sources[4])
+
+    listed = client.get("/sources/").context["sources"]
+
+    assert [s.title for s in listed] == ["Alpha", "alpha", "beta", "Gamma"]
+    assert [s.published_count for s in listed] == [1, 1, 1, 1]
 
 
 def test_methodology_renders_every_scale(client):
