@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint ci-postgres clean
+.PHONY: run test bench lint ci-postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: $(VENV)/.runtime
 ## test: set up and run the whole suite (SQLite unless DATABASE_URL says otherwise)
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -n 2 -rs
+
+## bench: the scale benchmark on PostgreSQL (creates, migrates and fills the database as needed)
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+CLAIMS ?= 1000000
+bench: $(VENV)/.runtime
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py benchmark --claims $(CLAIMS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

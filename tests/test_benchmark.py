@@ -1,14 +1,22 @@
 import json
+import os
+import subprocess
+import sys
+import uuid
 from io import StringIO
+from urllib.parse import quote
 
+import psycopg
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["list_first", "list_deep", "search_common", "search_rare", "search_phrase", "claim",
-         "source"]  # fmt: skip
+PAGES = ["list_first", "list_deep", "search_common", "search_rare", "search_phrase",
+         "list_deep_numbered", "list_filtered", "list_sorted", "search_filtered",
+         "search_sorted", "claim", "source", "sources"]  # fmt: skip
 
 
 def test_benchmark_refuses_a_database_that_is_not_postgresql():
@@ -41,4 +49,34 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert [len(page.get("runs_ms", [])) for page in result["pages"]] == [2] * len(PAGES)
     assert result["copy"]["rows"] == result["meta"]["published_claims"]
     assert "| Measurement | Median | Min–max | SQL floor | Queries | Target |" in markdown
+    assert all(page["status"] == 200 for page in result["pages"])
     assert markdown.count("\n| ") == len(PAGES) + 3  # header, pages, COPY, export
+
+
+def test_benchmark_creates_and_migrates_a_missing_database(postgres_only, tmp_path):
+    """From a fresh clone the one command needs only a PostgreSQL server to talk to."""
+    settings_dict = connection.settings_dict
+    name = f"bench_new_{uuid.uuid4().hex[:12]}"
+    url = (
+        f"postgres://{quote(settings_dict['USER'] or '')}@{settings_dict['HOST'] or 'localhost'}"
+        f":{settings_dict['PORT'] or 5432}/{name}"
+    )
+    env = {**os.environ, "DATABASE_URL": url}
+    command = [sys.executable, "manage.py", "benchmark", "--quick", "--claims", "30"]
+    command += ["--repeat", "1", "--warmup", "0", "--skip-export", "--output", str(tmp_path)]
+    try:
+        done = subprocess.run(
+            command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"Creating the database '{name}'" in done.stdout
+        assert "Applying migrations" in done.stdout
+        result = json.loads((tmp_path / "benchmark.json").read_text())
+        assert result["meta"]["database"] == name
+        assert result["generation"]["claims"] == 30
+    finally:
+        params = {**connection.get_connection_params(), "dbname": "postgres"}
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        with psycopg.connect(**params, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
