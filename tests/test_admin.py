@@ -87,6 +87,149 @@ def test_changelist_counts_stances_and_flags_retracted_citations(client):
     assert "⚠ cites a retracted work" in response.content.decode()
 
 
+def _changelist(client, **params):
+    return client.get(reverse("admin:claims_claim_changelist"), params)
+
+
+def _listed(response) -> list[int]:
+    return [claim.pk for claim in response.context["cl"].result_list]
+
+
+def _filter_choices(response, title: str) -> list[str]:
+    spec = next(s for s in response.context["cl"].filter_specs if s.title == title)
+    return [choice["display"] for choice in spec.choices(response.context["cl"])]
+
+
+def test_subject_filter_lists_each_subject_once_and_ignores_case(client):
+    client.force_login(staff_in("Reviewers"))
+    kratom = [ClaimFactory(subject="Kratom"), ClaimFactory(subject="kratom", published=True)]
+    ClaimFactory(subject="hair loss")
+    ClaimFactory(subject="")  # no subject: not a choice
+
+    response = _changelist(client)
+    filtered = _changelist(client, subject="KRATOM")
+
+    assert _filter_choices(response, "subject") == ["All", "hair loss", "kratom"]
+    assert sorted(_listed(filtered)) == sorted(claim.pk for claim in kratom)
+
+
+def test_subject_filter_lists_a_bounded_number_and_keeps_the_chosen_one(client, monkeypatch):
+    monkeypatch.setattr("claims.admin.SUBJECTS_LISTED", 2)
+    client.force_login(staff_in("Reviewers"))
+    for subject in ("alpha", "beta", "gamma", "delta"):
+        ClaimFactory(subject=subject)
+
+    response = _changelist(client, subject="gamma")
+
+    assert _filter_choices(response, "subject") == ["All", "alpha", "beta", "gamma"]
+    assert len(_listed(response)) == 1
+
+
+def test_source_filter_shows_only_once_a_source_is_chosen(client):
+    client.force_login(staff_in("Reviewers"))
+    chosen = ClaimFactory(source=SourceFactory(title="The article under review"))
+    ClaimFactory()
+
+    unfiltered = _changelist(client)
+    filtered = _changelist(client, source__id__exact=chosen.source_id)
+    bad = _changelist(client, source__id__exact="abc")
+
+    assert "source" not in [
+        spec.title for spec in unfiltered.context["cl"].filter_specs if spec.has_output()
+    ]
+    assert _filter_choices(filtered, "source") == ["All", "The article under review"]
+    assert _listed(filtered) == [chosen.pk]
+    assert bad.status_code == 200
+    assert _listed(bad) == []
+    assert _filter_choices(bad, "source") == ["All", "no source with ID abc"]
+    assert _listed(_changelist(client, source__id__exact=999999)) == []
+    # The source column links to the same filter, and the source's page links to the queue.
+    assert f'href="?source__id__exact={chosen.source_id}"' in unfiltered.content.decode()
+
+
+def test_reviewer_filter_offers_staff_accounts_only(client):
+    reviewer = staff_in("Reviewers", username="rita")
+    client.force_login(reviewer)
+    UserFactory(username="public_reader")
+    graded = ClaimFactory(published=True, reviewed_by=reviewer)
+    ClaimFactory(published=True)
+
+    response = _changelist(client)
+    filtered = _changelist(client, reviewed_by__id__exact=reviewer.pk)
+
+    assert "rita" in _filter_choices(response, "reviewed by")
+    assert "public_reader" not in _filter_choices(response, "reviewed by")
+    assert _listed(filtered) == [graded.pk]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("kratom", {"kratom_hair", "kratom_sleep"}),
+        ("kratom -sleep", {"kratom_hair"}),
+        ('"hair regrowth"', {"kratom_hair"}),
+        ("coffee OR sleep", {"coffee", "kratom_sleep"}),
+    ],
+)
+def test_admin_search_is_the_public_search(client, search, expected):
+    client.force_login(staff_in("Reviewers"))
+
+    def claim(statement, subject, outcome, **extra):
+        quote = f"{statement}."
+        source = SourceFactory(text=quote)
+        return ClaimFactory(
+            source=source,
+            statement=statement,
+            subject=subject,
+            outcome=outcome,
+            quote=quote,
+            quote_end=len(quote),
+            **extra,
+        )
+
+    claims = {
+        "kratom_hair": claim("Kratom aids hair regrowth", "kratom", "hair regrowth"),
+        "kratom_sleep": claim("Kratom improves sleep", "kratom", "sleep", published=True),
+        "coffee": claim("Coffee sharpens focus", "coffee", "focus"),
+    }
+
+    response = _changelist(client, q=search)
+
+    names = {name for name, claim in claims.items() if claim.pk in _listed(response)}
+    assert names == expected
+
+
+def test_admin_search_by_number_finds_that_claim(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(statement="Something unrelated")
+    ClaimFactory()
+
+    response = _changelist(client, q=str(claim.pk))
+
+    assert claim.pk in _listed(response)
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_work_queue_reads_its_index():
+    """The changelist's ORDER BY is the expression claim_work_queue_idx holds."""
+    from django.contrib.admin.sites import site
+    from django.db import connection
+    from django.test import RequestFactory
+
+    ClaimFactory.create_batch(3)
+    request = RequestFactory().get("/")
+    request.user = staff_in("Reviewers")
+    queryset = site._registry[Claim].get_queryset(request)
+    sql, params = queryset[:50].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "claim_work_queue_idx" in plan
+
+
 def test_change_page_highlights_the_quote_in_its_sentences_escaped(client):
     client.force_login(staff_in("Reviewers"))
     source = SourceFactory(text="First <b>one</b>. Kratom may help hair. Last one. Far away.")
