@@ -306,7 +306,8 @@ class ClaimListView(TemplateView):
                 number, message = listing.fit_page(number, counts.total, message)
                 offset = PER_PAGE * (number - 1)
                 limit = PER_PAGE + (1 if keyset else 0)
-                rows = listing.slice_rows(queryset, offset, limit, counts.total)
+                total = counts.total if counts.total_exact else None
+                rows = listing.slice_rows(queryset, offset, limit, total)
                 num_pages = max(1, math.ceil(counts.total / PER_PAGE))
                 pager = _numbered_pager(params, number, num_pages)
                 if keyset and len(rows) > PER_PAGE:

@@ -487,6 +487,23 @@ def test_deep_numbered_pages_are_the_selections_rows(client, monkeypatch, query)
         assert _ids(response) == expected[25 * (number - 1) : 25 * number], number
 
 
+@pytest.mark.usefixtures("postgres_only")
+def test_deep_pages_of_a_sorted_search_over_the_bound_are_the_selections_rows(
+    client, monkeypatch, settings
+):
+    """Past the bound the total is a lower bound: a deep page must not count back from it."""
+    monkeypatch.setattr("claims.listing.DEEP_OFFSET", 0)
+    settings.CLAIMS_SEARCH_BOUND = 60
+    _varied_claims()
+    expected = _selected("q=claim&sort=-reviewed_at")
+    assert len(expected) > 60
+
+    for number in (1, 2, 3):
+        response = client.get(f"{LIST}?q=claim&sort=-reviewed_at&page={number}")
+        assert response.context["total_exact"] is False
+        assert _ids(response) == expected[25 * (number - 1) : 25 * number], number
+
+
 @pytest.mark.parametrize("sort", ["grade", "-grade", "verdict", "-verdict"])
 def test_sorting_by_a_scale_filtered_on_it_keeps_the_rows_and_order(sort):
     _varied_claims()
