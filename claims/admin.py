@@ -7,9 +7,10 @@ form), never through a form field, so every rule and permission is checked in on
 import dataclasses
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -20,6 +21,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import export, services
 from .extraction import quote_context
+from .filters import MAX_QUERY_LENGTH, parse_id
 from .forms import AssessmentFormSet, CitationForm, ClaimAdminForm
 from .models import (
     Citation,
@@ -34,6 +36,7 @@ from .scales import Grade, Status
 from .search import clean_text, search_filter
 
 GRADING_FIELDS = ("grade", "verdict", "rationale")
+MAX_SUBJECT_LENGTH = Claim._meta.get_field("subject").max_length
 SUBJECTS_LISTED = 100  # the subject filter lists this many subjects, A to Z; search finds others
 RETRACTED_BADGE = "⚠ RETRACTED"
 # A pasted "example.org/x" gets https://, not http:// (and Django 5.2 warns without it).
@@ -102,18 +105,25 @@ class SubjectFilter(admin.SimpleListFilter):
                 [SUBJECTS_LISTED],
             )
             subjects = [value for (value,) in cursor.fetchall()]
-        chosen = (self.value() or "").lower()
-        if chosen and chosen not in subjects:
-            subjects.append(chosen)
-        return [(subject, subject) for subject in subjects]
+        # The chosen subject is listed (and marked as chosen) however it was typed.
+        chosen = self.value() or ""
+        choices = [(chosen if s == chosen.lower() else s, s) for s in subjects]
+        if chosen and chosen.lower() not in subjects:
+            choices.append((chosen, chosen))
+        return choices
 
     def queryset(self, request, queryset):
-        if self.value():
-            # lower(), the expression the index holds (iexact writes UPPER()).
-            return queryset.alias(subject_lower=Lower("subject")).filter(
-                subject_lower=self.value().lower()
-            )
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if "\x00" in value or len(value) > MAX_SUBJECT_LENGTH:
+            return queryset.none()  # no subject is like that (and PostgreSQL refuses NUL)
+        # lower() on both sides, by the database (SQLite's lower() leaves non-ASCII letters
+        # alone, so lowering the value in Python would miss "Ärger"); the column side is the
+        # expression the index holds (iexact writes UPPER()).
+        return queryset.alias(subject_lower=Lower("subject")).filter(
+            subject_lower=Lower(Value(value))
+        )
 
 
 class SourceFilter(admin.SimpleListFilter):
@@ -130,8 +140,8 @@ class SourceFilter(admin.SimpleListFilter):
         if value is None:
             return []
         source = None
-        if value.isdigit() and len(value) <= 18:
-            source = Source.objects.filter(pk=int(value)).only("title").first()
+        if (pk := parse_id(value)) is not None:
+            source = Source.objects.filter(pk=pk).only("title").first()
         label = Truncator(source.title).chars(60) if source else f"no source with ID {value}"
         return [(value, label)]
 
@@ -139,17 +149,24 @@ class SourceFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit() or len(value) > 18:
-            return queryset.none()
-        return queryset.filter(source_id=int(value))
+        pk = parse_id(value)
+        return queryset.none() if pk is None else queryset.filter(source_id=pk)
 
 
 class ReviewerFilter(admin.RelatedFieldListFilter):
-    """Claims last graded by one person, choosing among staff accounts (a handful), not among
-    the distinct reviewers of every claim (a scan of the whole table)."""
+    """Claims last graded by one person, choosing among the people who graded any claim.
+
+    Asked per account (an index probe on reviewed_by each; accounts are few), not as the
+    DISTINCT reviewers of every claim, which read the whole table.
+    """
 
     def field_choices(self, field, request, model_admin):
-        return field.get_choices(include_blank=False, limit_choices_to={"is_staff": True})
+        reviewers = (
+            get_user_model()
+            .objects.filter(Exists(Claim.objects.filter(reviewed_by=OuterRef("pk"))))
+            .order_by("username")
+        )
+        return [(user.pk, str(user)) for user in reviewers]
 
 
 class EvidenceInline(admin.TabularInline):
@@ -281,12 +298,12 @@ class ClaimAdmin(SimpleHistoryAdmin):
         """The public site's search (full text on PostgreSQL, through the claims' search
         vector index) instead of the admin's substring match on four columns, which read
         every claim; a number also finds the claim with that ID."""
-        text = clean_text(search_term)
+        text = clean_text(search_term)[:MAX_QUERY_LENGTH]
         if not text:
             return queryset, False
         found = search_filter(queryset, text)
-        if text.isdigit() and len(text) <= 18:
-            found = found | queryset.filter(pk=int(text))
+        if (pk := parse_id(text)) is not None:
+            found = found | queryset.filter(pk=pk)
         return found, False
 
     def get_fieldsets(self, request, obj=None):

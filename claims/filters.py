@@ -5,6 +5,8 @@ string, in the page's order". The list view, the CSV export and the export_claim
 command all call it, so a download always matches the page.
 """
 
+import re
+
 import django_filters
 from django import forms
 from django.db.models import F, QuerySet
@@ -18,6 +20,7 @@ from .scales import ClaimType, Grade, Verdict, scale_order
 from .search import clean_text, search_claims, search_filter
 
 MAX_QUERY_LENGTH = 300
+ID_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
 MAX_VALUES = 50  # repeated values per parameter; more is never a real selection
 
 # Facet choices leave out the scale values a published claim cannot have.
@@ -112,7 +115,7 @@ class SourceIdsField(forms.Field):
             raw = (raw or "").strip()
             if not raw:
                 continue
-            if not raw.isdigit() or len(raw) > 18:
+            if not ID_RE.fullmatch(raw):
                 raise forms.ValidationError(
                     f"“{raw[:40]}” is not a source number: use the id from a source page "
                     "(/sources/<id>/)."
@@ -256,6 +259,12 @@ def published_claims() -> QuerySet:
         .select_related("source")
         .defer("source__text", "source__note", "search_vector")
     )
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A database id written as plain ASCII digits (at most 18 of them), else None."""
+    raw = (raw or "").strip()
+    return int(raw) if ID_RE.fullmatch(raw) else None
 
 
 def select_claims(params: QueryDict) -> tuple[QuerySet, ClaimFilter]:

@@ -24,7 +24,7 @@ from django.db.models import BooleanField, Count, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from .columns import PAGE_COLUMNS
-from .filters import ClaimFilter, published_claims
+from .filters import ClaimFilter, parse_id, published_claims
 from .models import Claim
 from .search import clean_text, search_filter
 
@@ -270,7 +270,7 @@ def parse_page(raw: str | None) -> tuple[int, str]:
     if raw is None or raw.strip() == "":
         return 1, ""
     raw = raw.strip()
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit():
         return 1, f"“{raw[:40]}” is not a page number, so this is page 1."
     number = int(raw)
     if number < 1:
@@ -278,20 +278,25 @@ def parse_page(raw: str | None) -> tuple[int, str]:
     return number, ""
 
 
-def fit_page(number: int, total: int, message: str) -> tuple[int, str]:
-    """Clamp `number` to the pages `total` rows make (-1 means the last page)."""
+def fit_page(number: int, total: int, message: str, *, exact: bool = True) -> tuple[int, str]:
+    """Clamp `number` to the pages `total` rows make (-1 means the last page); `exact` False
+    when `total` is the search bound, not the number of matches."""
     pages = max(1, math.ceil(total / PER_PAGE))
     if number == -1:
         return pages, message
     if number > pages:
+        if not exact:
+            return pages, (
+                f"There is no page {number} here: pages stop at {pages}, the first {total} "
+                "matches. This is the last one; add a word or a filter to narrow the search."
+            )
         noun = f"{pages} page" + ("s" if pages != 1 else "")
         return pages, f"There is no page {number}: this selection has {noun}. This is the last one."
     return number, message
 
 
 def parse_cursor(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    return parse_id(raw)
 
 
 def _beyond_cursor(cursor_id: int, op: str) -> RawSQL:

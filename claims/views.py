@@ -281,9 +281,13 @@ class ClaimListView(TemplateView):
         keyset = not text and not cleaned.get("sort")
         queryset = listing.page_rows(queryset, searching=bool(text))
         if listing.uses_bounded_search(filterset):
-            found = listing.bounded_search(filterset, PER_PAGE * (max(number, 1) - 1))
+            # No page lies past the bound: a huge number must not reach OFFSET (bigint).
+            first_try = min(max(number, 1), listing.search_bound() // PER_PAGE + 1)
+            found = listing.bounded_search(filterset, PER_PAGE * (first_try - 1))
             counts = found.counts
-            fitted, message = listing.fit_page(number, counts.total, message)
+            fitted, message = listing.fit_page(
+                number, counts.total, message, exact=counts.total_exact
+            )
             if fitted != number:
                 found = listing.bounded_search(filterset, PER_PAGE * (fitted - 1))
             rows = listing.rows_in_order(found.ids)
@@ -303,7 +307,9 @@ class ClaimListView(TemplateView):
                 pager = self._keyset_pager(params, rows, more, after, before)
                 rows = rows[:PER_PAGE]
             else:
-                number, message = listing.fit_page(number, counts.total, message)
+                number, message = listing.fit_page(
+                    number, counts.total, message, exact=counts.total_exact
+                )
                 offset = PER_PAGE * (number - 1)
                 limit = PER_PAGE + (1 if keyset else 0)
                 total = counts.total if counts.total_exact else None

@@ -147,19 +147,67 @@ def test_source_filter_shows_only_once_a_source_is_chosen(client):
     assert f'href="?source__id__exact={chosen.source_id}"' in unfiltered.content.decode()
 
 
-def test_reviewer_filter_offers_staff_accounts_only(client):
+def test_reviewer_filter_offers_the_people_who_graded_claims(client):
     reviewer = staff_in("Reviewers", username="rita")
     client.force_login(reviewer)
+    former = UserFactory(username="former_reviewer", is_staff=False)  # left the team
+    staff_in("Editors", username="never_graded")
     UserFactory(username="public_reader")
     graded = ClaimFactory(published=True, reviewed_by=reviewer)
+    by_former = ClaimFactory(published=True, reviewed_by=former)
     ClaimFactory(published=True)
 
     response = _changelist(client)
-    filtered = _changelist(client, reviewed_by__id__exact=reviewer.pk)
+    filtered = _changelist(client, reviewed_by__id__exact=former.pk)
 
-    assert "rita" in _filter_choices(response, "reviewed by")
-    assert "public_reader" not in _filter_choices(response, "reviewed by")
-    assert _listed(filtered) == [graded.pk]
+    # "-": claims nobody has graded yet
+    assert _filter_choices(response, "reviewed by") == ["All", "former_reviewer", "rita", "-"]
+    assert _listed(filtered) == [by_former.pk]
+    assert _listed(_changelist(client, reviewed_by__id__exact=reviewer.pk)) == [graded.pk]
+
+
+def test_subject_filter_finds_subjects_with_letters_beyond_ascii(client):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(subject="Ärger")
+    ClaimFactory(subject="kratom")
+
+    response = _changelist(client)
+    (listed_as,) = [c for c in _filter_choices(response, "subject") if "rger" in c]
+    filtered = _changelist(client, subject=listed_as)
+
+    assert _listed(filtered) == [claim.pk]
+
+
+def test_subject_filter_typed_in_capitals_is_marked_as_chosen(client):
+    client.force_login(staff_in("Reviewers"))
+    ClaimFactory(subject="kratom")
+    response = _changelist(client, subject="KRATOM")
+
+    spec = next(s for s in response.context["cl"].filter_specs if s.title == "subject")
+    chosen = [c["display"] for c in spec.choices(response.context["cl"]) if c["selected"]]
+    assert chosen == ["kratom"]
+    assert len(_listed(response)) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"subject": "kra\x00tom"},
+        {"subject": "x" * 5000},
+        {"source__id__exact": "\u00b2"},  # a digit to str.isdigit(), not to int()
+        {"q": "\u00b2"},
+        {"q": "ab " * 20000},
+        {"source__id__exact": "9" * 40},
+        {"reviewed_by__id__exact": "\u00b2"},
+    ],
+)
+def test_changelist_answers_hostile_filter_values(client, params):
+    client.force_login(staff_in("Reviewers"))
+    ClaimFactory()
+
+    response = _changelist(client, **params)
+
+    assert response.status_code in (200, 302)
 
 
 @pytest.mark.parametrize(

@@ -53,21 +53,77 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert markdown.count("\n| ") == len(PAGES) + 3  # header, pages, COPY, export
 
 
-def test_benchmark_creates_and_migrates_a_missing_database(postgres_only, tmp_path):
-    """From a fresh clone the one command needs only a PostgreSQL server to talk to."""
+def _admin_connection():
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+def _url(name: str) -> str:
     settings_dict = connection.settings_dict
-    name = f"bench_new_{uuid.uuid4().hex[:12]}"
-    url = (
+    return (
         f"postgres://{quote(settings_dict['USER'] or '')}@{settings_dict['HOST'] or 'localhost'}"
         f":{settings_dict['PORT'] or 5432}/{name}"
     )
-    env = {**os.environ, "DATABASE_URL": url}
-    command = [sys.executable, "manage.py", "benchmark", "--quick", "--claims", "30"]
-    command += ["--repeat", "1", "--warmup", "0", "--skip-export", "--output", str(tmp_path)]
+
+
+def _manage(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_benchmark_leaves_a_database_with_real_claims_unmigrated(postgres_only, tmp_path):
+    """Pointed at a real database by mistake, it must not build indexes there first."""
+    name = f"bench_real_{uuid.uuid4().hex[:12]}"
+    with _admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        done = subprocess.run(
-            command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300
-        )
+        url = _url(name)
+        assert _manage(url, "migrate", "claims", "0005", "-v0").returncode == 0
+        assert _manage(url, "loaddata", "fixtures/kratom_article.json", "-v0").returncode == 0
+
+        done = _manage(url, "benchmark", "--quick", "--claims", "30", "--output", str(tmp_path))
+        shown = _manage(url, "showmigrations", "claims").stdout
+
+        assert done.returncode != 0
+        assert "holds 20 non-synthetic claim(s) and unapplied migrations" in done.stderr
+        assert "[ ] 0006" in shown
+    finally:
+        with _admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_benchmark_names_a_server_it_cannot_use():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    settings_dict = connection.settings_dict
+    url = (
+        f"postgres://no_such_role_h@{settings_dict['HOST'] or 'localhost'}"
+        f":{settings_dict['PORT'] or 5432}/whatever"
+    )
+
+    done = _manage(url, "benchmark", "--quick")
+
+    assert done.returncode != 0
+    assert "Cannot connect to the database 'whatever'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_benchmark_creates_and_migrates_a_missing_database(postgres_only, tmp_path):
+    """From a fresh clone the one command needs only a PostgreSQL server to talk to."""
+    name = f"bench_new_{uuid.uuid4().hex[:12]}"
+    try:
+        done = _manage(
+            _url(name), "benchmark", "--quick", "--claims", "30", "--repeat", "1",
+            "--warmup", "0", "--skip-export", "--output", str(tmp_path),
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert f"Creating the database '{name}'" in done.stdout
         assert "Applying migrations" in done.stdout
@@ -75,8 +131,5 @@ def test_benchmark_creates_and_migrates_a_missing_database(postgres_only, tmp_pa
         assert result["meta"]["database"] == name
         assert result["generation"]["claims"] == 30
     finally:
-        params = {**connection.get_connection_params(), "dbname": "postgres"}
-        params.pop("cursor_factory", None)
-        params.pop("context", None)
-        with psycopg.connect(**params, autocommit=True) as admin:
+        with _admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

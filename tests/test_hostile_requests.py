@@ -37,7 +37,19 @@ def cases(n):
 
 KEYS = st.one_of(
     st.sampled_from(
-        ["q", "grade", "verdict", "claim_type", "subject", "source", "sort", "page", "per_page"]
+        [
+            "q",
+            "grade",
+            "verdict",
+            "claim_type",
+            "subject",
+            "source",
+            "sort",
+            "page",
+            "per_page",
+            "after",
+            "before",
+        ]
     ),
     st.text(max_size=20),
 )
@@ -173,3 +185,28 @@ def test_hidden_claim_pages_are_not_found(client, data, status):
 
 def test_the_cases_add_up_to_the_configured_total():
     assert max(TOTAL_CASES, 3) == LIST_CASES + EXPORT_CASES + PATH_CASES
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Digits that are not ASCII ("²".isdigit() is True; int("²") fails).
+        "/claims/?page=%C2%B2",
+        "/claims/?after=%C2%B2",
+        "/claims/?before=%C2%B2",
+        "/claims/?source=%C2%B2",
+        "/claims/?page=%D9%A3",  # Arabic-Indic three
+        "/sources/?page=%C2%B2",
+        "/claims/export.csv?source=%C2%B2",
+        # Page numbers past any OFFSET PostgreSQL can take, on every kind of page.
+        "/claims/?q=kratom&page=99999999999999999999",
+        "/claims/?q=kratom&sort=grade&page=99999999999999999999",
+        "/claims/?page=99999999999999999999",
+        "/claims/?after=99999999999999999999",
+        "/sources/?page=99999999999999999999",
+    ],
+)
+def test_numbers_that_are_not_ids_or_pages_get_an_answer_not_a_500(client, data, url):
+    response = client.get(url)
+
+    assert response.status_code in (200, 400)

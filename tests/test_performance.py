@@ -547,3 +547,17 @@ def test_sorted_pages_read_their_index(query, index):
 
     assert index in plan
     assert "Sort Key" not in plan.split(index)[0]
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("sort", ["", "-reviewed_at"])
+def test_a_page_past_the_search_bound_says_pages_stop_there(client, settings, sort):
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 8
+
+    response = client.get(LIST, {"q": "kratom", "sort": sort, "page": 300})
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "There is no page 300 here: pages stop at 1, the first 8 matches." in html
+    assert "this selection has" not in html

@@ -39,7 +39,12 @@ from django.urls import reverse
 from psycopg import sql as pgsql
 
 from claims.export import COPY_SETTINGS
-from claims.generate import COMMON_PHRASE, generate_claims, synthetic_claims
+from claims.generate import (
+    COMMON_PHRASE,
+    generate_claims,
+    non_synthetic_claims,
+    synthetic_claims,
+)
 from claims.models import Claim, Source
 from claims.scales import Status
 
@@ -117,24 +122,44 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Wrote {output / 'benchmark.json'} and .md"))
 
     def _ensure_database(self):
-        """Create the database if it does not exist yet, then bring its schema up to date."""
+        """Create the database if it does not exist yet, then bring its schema up to date,
+        but never migrate one that holds real claims (the benchmark will not use it anyway)."""
         name = connection.settings_dict["NAME"]
         try:
             connection.ensure_connection()
         except OperationalError as exc:
-            if "does not exist" not in str(exc):
+            # libpq reports a refused connection without an SQLSTATE; its message names the
+            # missing database (a missing role says 'role "…" does not exist').
+            if f'database "{name}" does not exist' not in str(exc):
                 raise CommandError(f"Cannot connect to the database {name!r}: {exc}") from exc
-            params = {**connection.get_connection_params(), "dbname": "postgres"}
-            params.pop("cursor_factory", None)
-            params.pop("context", None)
-            self._say(f"Creating the database {name!r}…")
+            self._create_database(name)
+        executor = MigrationExecutor(connection)
+        if not executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            return
+        has_claims = Claim._meta.db_table in connection.introspection.table_names()
+        if has_claims and (real := non_synthetic_claims()):
+            raise CommandError(
+                f"The database {name!r} holds {real} non-synthetic claim(s) and unapplied "
+                "migrations. The benchmark neither migrates nor fills a database with real "
+                "claims: point DATABASE_URL at an empty or synthetic one."
+            )
+        self._say("Applying migrations…")
+        call_command("migrate", interactive=False, verbosity=0)
+
+    def _create_database(self, name):
+        params = {**connection.get_connection_params(), "dbname": "postgres"}
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        self._say(f"Creating the database {name!r}…")
+        try:
             with psycopg.connect(**params, autocommit=True) as admin:
                 admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-            connection.close()
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            self._say("Applying migrations…")
-            call_command("migrate", interactive=False, verbosity=0)
+        except psycopg.Error as exc:
+            raise CommandError(
+                f"The database {name!r} does not exist and could not be created through the "
+                f"'postgres' database: {exc}. Create it (createdb {name}) and run again."
+            ) from exc
+        connection.close()
 
     def _say(self, line):
         if self.verbose:
