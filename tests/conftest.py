@@ -1,5 +1,6 @@
 import os
 import shutil
+import time
 
 import pytest
 from django.db import connection
@@ -18,6 +19,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords and not shutil.which(CHROMIUM):
             item.add_marker(skip_browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_free_before_drop(django_db_setup, django_db_blocker):
+    """Wait, at the end, until no other session uses the test database, so it can be dropped.
+
+    Tests that write from threads or subprocesses close their connections, but PostgreSQL
+    ends a closed session's backend a moment later; when such a test ran last, Django's
+    DROP DATABASE could meet it ("is being accessed by other users") and fail the run.
+    """
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for _ in range(100):  # at most ten seconds
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)
 
 
 @pytest.fixture
