@@ -24,7 +24,7 @@ from django.db.models import BooleanField, Count, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from .columns import PAGE_COLUMNS
-from .filters import ClaimFilter, parse_id, published_claims
+from .filters import ClaimFilter, published_claims
 from .models import Claim
 from .search import clean_text, search_filter
 
@@ -293,10 +293,6 @@ def fit_page(number: int, total: int, message: str, *, exact: bool = True) -> tu
         noun = f"{pages} page" + ("s" if pages != 1 else "")
         return pages, f"There is no page {number}: this selection has {noun}. This is the last one."
     return number, message
-
-
-def parse_cursor(raw: str | None) -> int | None:
-    return parse_id(raw)
 
 
 def _beyond_cursor(cursor_id: int, op: str) -> RawSQL:

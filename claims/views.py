@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import export, listing
-from .filters import GRADE_CHOICES, VERDICT_CHOICES, ClaimFilter, select_claims
+from .filters import GRADE_CHOICES, VERDICT_CHOICES, ClaimFilter, parse_id, select_claims
 from .models import Citation, Claim, Evidence, Source
 from .scales import (
     RATING_BEST,
@@ -276,8 +276,8 @@ class ClaimListView(TemplateView):
         cleaned = filterset.form.cleaned_data
         text = clean_text(cleaned.get("q") or "")
         number, message = listing.parse_page(params.get("page"))
-        after = listing.parse_cursor(params.get("after"))
-        before = listing.parse_cursor(params.get("before"))
+        after = parse_id(params.get("after"))
+        before = parse_id(params.get("before"))
         keyset = not text and not cleaned.get("sort")
         queryset = listing.page_rows(queryset, searching=bool(text))
         if listing.uses_bounded_search(filterset):
