@@ -2,7 +2,9 @@ import csv
 import io
 
 import pytest
+from django.contrib.admin.sites import site
 from django.contrib.messages import get_messages
+from django.test import RequestFactory
 from django.urls import reverse
 
 from claims import services
@@ -16,6 +18,7 @@ from tests.factories import (
     UserFactory,
     staff_in,
 )
+from tests.plans import plan_without_sorting
 from tests.test_permissions import change_form_data
 
 pytestmark = pytest.mark.django_db
@@ -260,20 +263,12 @@ def test_admin_search_by_number_finds_that_claim(client):
 @pytest.mark.usefixtures("postgres_only")
 def test_work_queue_reads_its_index():
     """The changelist's ORDER BY is the expression claim_work_queue_idx holds."""
-    from django.contrib.admin.sites import site
-    from django.db import connection
-    from django.test import RequestFactory
-
     ClaimFactory.create_batch(3)
     request = RequestFactory().get("/")
     request.user = staff_in("Reviewers")
     queryset = site._registry[Claim].get_queryset(request)
-    sql, params = queryset[:50].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    plan = plan_without_sorting(queryset[:50])
 
     assert "claim_work_queue_idx" in plan
 

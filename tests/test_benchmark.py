@@ -6,11 +6,12 @@ import uuid
 from io import StringIO
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+
+from claims.management.commands.benchmark import maintenance_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -53,13 +54,6 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert markdown.count("\n| ") == len(PAGES) + 3  # header, pages, COPY, export
 
 
-def _admin_connection():
-    params = {**connection.get_connection_params(), "dbname": "postgres"}
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
-
-
 def _url(name: str) -> str:
     settings_dict = connection.settings_dict
     return (
@@ -82,7 +76,7 @@ def _manage(url: str, *args: str) -> subprocess.CompletedProcess:
 def test_benchmark_leaves_a_database_with_real_claims_unmigrated(postgres_only, tmp_path):
     """Pointed at a real database by mistake, it must not build indexes there first."""
     name = f"bench_real_{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as admin:
+    with maintenance_connection() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = _url(name)
@@ -96,7 +90,7 @@ def test_benchmark_leaves_a_database_with_real_claims_unmigrated(postgres_only, 
         assert "holds 20 non-synthetic claim(s) and unapplied migrations" in done.stderr
         assert "[ ] 0006" in shown
     finally:
-        with _admin_connection() as admin:
+        with maintenance_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -131,5 +125,5 @@ def test_benchmark_creates_and_migrates_a_missing_database(postgres_only, tmp_pa
         assert result["meta"]["database"] == name
         assert result["generation"]["claims"] == 30
     finally:
-        with _admin_connection() as admin:
+        with maintenance_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

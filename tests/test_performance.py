@@ -19,6 +19,7 @@ from claims.models import Claim
 from claims.scales import ClaimType, Grade, Status, Verdict
 
 from .factories import ClaimFactory, SourceFactory
+from .plans import plan_without_sorting
 
 pytestmark = pytest.mark.django_db
 
@@ -538,12 +539,8 @@ def test_sorted_pages_read_their_index(query, index):
     without the other would quietly sort every published claim on each page)."""
     _varied_claims(10)
     queryset, _ = select_claims(QueryDict(query))
-    sql, params = queryset[:26].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    plan = plan_without_sorting(queryset[:26])
 
     assert index in plan
     assert "Sort Key" not in plan.split(index)[0]

@@ -147,12 +147,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
 
     def _create_database(self, name):
-        params = {**connection.get_connection_params(), "dbname": "postgres"}
-        params.pop("cursor_factory", None)
-        params.pop("context", None)
         self._say(f"Creating the database {name!r}…")
         try:
-            with psycopg.connect(**params, autocommit=True) as admin:
+            with maintenance_connection() as admin:
                 admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
         except psycopg.Error as exc:
             raise CommandError(
@@ -482,6 +479,15 @@ def _count_matches(q):
             [Status.PUBLISHED, q],
         )
         return cursor.fetchone()[0]
+
+
+def maintenance_connection() -> psycopg.Connection:
+    """An autocommit connection to the server's 'postgres' database, with this connection's
+    host, port, user and password (to create or drop the database named in DATABASE_URL)."""
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    params.pop("cursor_factory", None)  # Django's own cursor and adapter classes
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
 
 
 def _cpu_model() -> str:
