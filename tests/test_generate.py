@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 
-from claims.generate import SYNTHETIC_DOI_PREFIX
+from bench.generate import SYNTHETIC_DOI_PREFIX
 from claims.models import Citation, Claim, Source
 from claims.scales import Grade, SourceKind, Status, Verdict
 from tests.factories import ClaimFactory

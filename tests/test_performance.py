@@ -415,7 +415,7 @@ def test_triggers_keep_side_tables_exact_through_every_kind_of_write():
 
 @pytest.mark.usefixtures("postgres_only")
 def test_side_tables_follow_generate_claims():
-    from claims.generate import generate_claims
+    from bench.generate import generate_claims
 
     generate_claims(count=40, seed=3)
 

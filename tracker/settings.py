@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "claims",
+    "bench",
 ]
 
 MIDDLEWARE = [

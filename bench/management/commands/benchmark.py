@@ -38,13 +38,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from psycopg import sql as pgsql
 
-from claims.export import COPY_SETTINGS
-from claims.generate import (
+from bench.generate import (
     COMMON_PHRASE,
     generate_claims,
     non_synthetic_claims,
     synthetic_claims,
 )
+from claims.export import COPY_SETTINGS
 from claims.models import Claim, Source
 from claims.scales import Status
 

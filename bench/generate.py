@@ -22,8 +22,8 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils.text import slugify
 
-from .models import SLUG_MAX_LENGTH, Citation, Claim, Evidence, GradeAssessment, Source
-from .scales import ClaimType, Grade, SourceKind, Stance, Status, StudyDesign, Verdict
+from claims.models import SLUG_MAX_LENGTH, Citation, Claim, Evidence, GradeAssessment, Source
+from claims.scales import ClaimType, Grade, SourceKind, Stance, Status, StudyDesign, Verdict
 
 SYNTHETIC_DOI_PREFIX = "10.5555/synth."
 BATCH_SOURCES = 2_000

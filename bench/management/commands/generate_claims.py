@@ -1,8 +1,8 @@
-"""Fill the database with deterministic synthetic claims for benchmarks (see claims/generate.py)."""
+"""Fill the database with deterministic synthetic claims for benchmarks (see bench/generate.py)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.generate import generate_claims
+from bench.generate import generate_claims
 
 
 class Command(BaseCommand):
