@@ -22,116 +22,24 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils.text import slugify
 
+from bench.vocabulary import (
+    DESIGNS,
+    FILLER,
+    POPULATIONS,
+    PUBLISHERS,
+    QUOTE_TEMPLATES,
+    VENUES,
+    VERBS,
+    VOCABULARY,
+)
 from claims.models import SLUG_MAX_LENGTH, Citation, Claim, Evidence, GradeAssessment, Source
-from claims.scales import ClaimType, Grade, SourceKind, Stance, Status, StudyDesign, Verdict
+from claims.scales import Grade, SourceKind, Stance, Status, Verdict
 
 SYNTHETIC_DOI_PREFIX = "10.5555/synth."
 BATCH_SOURCES = 2_000
 _EPOCH = datetime(2019, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 6 * 365 * 24 * 3600
 
-_REAL_SUBJECTS = (
-    "kratom", "turmeric", "melatonin", "vitamin D", "fish oil", "ashwagandha", "caffeine",
-    "green tea", "ginseng", "cannabidiol", "magnesium", "zinc", "probiotics", "garlic",
-    "apple cider vinegar", "creatine", "collagen", "echinacea", "elderberry", "ginger",
-    "valerian", "St John’s wort", "coconut oil", "intermittent fasting", "cold showers",
-    "acupuncture", "homeopathy", "vitamin C", "iron supplements", "folic acid", "biotin",
-    "spirulina", "chlorella", "maca root", "saw palmetto", "ginkgo", "kombucha", "honey",
-    "cinnamon", "black seed oil", "moringa", "rhodiola", "lion’s mane", "reishi", "chaga",
-    "activated charcoal", "colloidal silver", "oil pulling", "keto diet", "red light therapy",
-    "cupping", "chiropractic care", "meditation", "yoga", "sauna bathing", "nicotine gum",
-    "kava", "psilocybin", "ibuprofen", "paracetamol", "aspirin", "metformin", "statins",
-    "glucosamine", "omega-3", "selenium", "vitamin B12", "quercetin", "resveratrol",
-    "beetroot juice",
-)  # fmt: skip
-_SYLLABLES = (
-    "ka", "lo", "ver", "dra", "mi", "zon", "tel", "qua", "ri", "sor", "ban", "fe", "nu", "gal",
-    "pex", "tor", "vin", "shi", "mar", "dex", "lu", "bra", "cor", "el", "tha", "pri", "ost",
-)  # fmt: skip
-_SUFFIXES = ("ine", "ol", "ex", "amab", "ium", "ara", "ide", "enol", "ase", "ovir")
-_CONDITIONS = (
-    "hair loss", "blood pressure", "anxiety", "insomnia", "joint pain", "depression",
-    "migraine", "obesity", "type 2 diabetes", "acne", "fatigue", "memory loss", "back pain",
-    "heart disease", "high cholesterol", "inflammation", "the common cold", "influenza",
-    "opioid withdrawal", "muscle cramps", "asthma", "eczema", "psoriasis", "arthritis",
-    "gout", "kidney stones", "liver damage", "hot flashes", "erectile dysfunction",
-    "infertility", "dementia", "stroke", "cancer", "colon cancer", "breast cancer",
-    "skin ageing", "wrinkles", "tooth decay", "gum disease", "bad breath", "indigestion",
-    "heartburn", "constipation", "diarrhoea", "bloating", "irritable bowel syndrome",
-    "nausea", "motion sickness", "jet lag", "hangovers", "snoring", "sleep apnoea",
-    "restless legs", "tinnitus", "vertigo", "dry eyes", "cataracts", "macular degeneration",
-    "hearing loss", "allergies", "hay fever", "sinusitis", "bronchitis", "pneumonia",
-    "urinary infections", "yeast infections", "cold sores", "warts", "dandruff",
-    "brittle nails", "anaemia", "thyroid disorders", "menstrual cramps", "endometriosis",
-    "osteoporosis", "fibromyalgia", "chronic fatigue", "long covid", "autism", "adhd",
-    "bipolar disorder", "schizophrenia", "addiction", "alcohol craving", "smoking cessation",
-    "weight gain", "appetite", "muscle growth", "athletic endurance", "recovery time",
-    "wound healing", "scarring", "immune function", "brain fog", "concentration", "mood",
-    "stress", "libido", "lifespan", "blood sugar", "gut health",
-)  # fmt: skip
-_OUTCOME_FORMS = ("{c}", "risk of {c}", "symptoms of {c}")
-# (statement verb, quote verb, claim type, weight)
-_VERBS = (
-    ("reduces", "can reduce", ClaimType.EFFICACY, 30),
-    ("cures", "completely cures", ClaimType.EFFICACY, 14),
-    ("prevents", "helps prevent", ClaimType.EFFICACY, 12),
-    ("improves", "really improves", ClaimType.EFFICACY, 10),
-    ("relieves", "quickly relieves", ClaimType.EFFICACY, 8),
-    ("reverses", "fully reverses", ClaimType.EFFICACY, 5),
-    ("worsens", "may worsen", ClaimType.SAFETY, 6),
-    ("causes", "can cause", ClaimType.SAFETY, 6),
-    ("acts directly on", "works directly on", ClaimType.MECHANISM, 4),
-    ("is widely used against", "is used by many people against", ClaimType.PREVALENCE, 3),
-    ("has no effect on", "does nothing for", ClaimType.OTHER, 2),
-)
-_POPULATIONS = (
-    "", " in adults", " in older adults", " in children", " in women", " in men",
-    " in athletes", " during pregnancy", " in people with diabetes", " after surgery",
-    " in smokers", " in teenagers", " in shift workers", " in veterans",
-)  # fmt: skip
-_QUOTE_TEMPLATES = (
-    "Many people swear that {subject} {qverb} {outcome}{population}.",
-    "There is growing buzz that {subject} {qverb} {outcome}{population}.",
-    "Our readers report that taking {subject} daily {qverb} {outcome}.",
-    "According to {name}, {subject} {qverb} {outcome}{population}.",
-    "{name} told us that {subject} {qverb} {outcome} within weeks.",
-    "It’s now common knowledge that {subject} {qverb} {outcome}{population}.",
-    "Fans of {subject} say it {qverb} {outcome}, as {name} explained.",
-)
-_FILLER = (
-    "The debate shows no sign of ending.",
-    "Prices have risen sharply over the past year.",
-    "Not everyone is convinced, of course.",
-    "Online forums are full of personal stories.",
-    "Regulators have been slow to respond.",
-    "Doctors we spoke to urged caution.",
-    "Supplies were hard to find last winter.",
-    "Some shops now stock several brands.",
-    "The trend started on social media.",
-    "Few of these stories can be checked.",
-    "Sales figures are not published.",
-    "The packaging makes bold promises.",
-)
-_PUBLISHERS = (
-    "Wellness Daily", "The Health Sentinel", "Natural Living Weekly", "Vital Signs Blog",
-    "Body & Mind Magazine", "The Evening Courier", "Herbal Horizons", "FitLife Forum",
-)  # fmt: skip
-_VENUES = (
-    "Journal of Synthetic Medicine", "Synthetic Trials Quarterly", "Annals of Example Research",
-    "Placeholder Pharmacology", "Benchmark Epidemiology Reports",
-)  # fmt: skip
-_DESIGNS = (
-    (StudyDesign.SYSTEMATIC_REVIEW, "A systematic review", 8),
-    (StudyDesign.RCT, "A randomised trial", 14),
-    (StudyDesign.COHORT, "A cohort study", 16),
-    (StudyDesign.CASE_CONTROL, "A case-control study", 8),
-    (StudyDesign.CROSS_SECTIONAL, "A survey", 14),
-    (StudyDesign.CASE_REPORT, "A case series", 10),
-    (StudyDesign.ANIMAL, "An animal study", 12),
-    (StudyDesign.IN_VITRO, "A laboratory study", 8),
-    (StudyDesign.NARRATIVE_REVIEW, "A narrative review", 6),
-    (StudyDesign.REGULATOR_STATEMENT, "A regulator statement", 4),
-)
 _STATUSES = ((Status.PUBLISHED, 85), (Status.CANDIDATE, 7), (Status.IN_REVIEW, 4), (Status.REJECTED, 4))  # fmt: skip
 _GRADES = ((Grade.HIGH, 5), (Grade.MODERATE, 15), (Grade.LOW, 35), (Grade.VERY_LOW, 45))
 _VERDICTS = (
@@ -168,41 +76,6 @@ def _cum(weighted) -> tuple[list, list[float]]:
     )
 
 
-def _made_up_words(count: int, rng: random.Random, taken: set[str]) -> list[str]:
-    words = []
-    while len(words) < count:
-        parts = rng.randint(2, 3)
-        word = "".join(rng.choice(_SYLLABLES) for _ in range(parts)) + rng.choice(_SUFFIXES)
-        if word not in taken:
-            taken.add(word)
-            words.append(word)
-    return words
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The fixed word lists; the seed only decides how they are drawn."""
-
-    subjects: tuple[str, ...]
-    outcomes: tuple[str, ...]
-    names: tuple[str, ...]
-
-    @classmethod
-    def build(cls) -> "Vocabulary":
-        rng = random.Random(20240601)  # fixed: the vocabulary is the same for every seed
-        taken = {s.lower() for s in _REAL_SUBJECTS}
-        subjects = _REAL_SUBJECTS + tuple(_made_up_words(200 - len(_REAL_SUBJECTS), rng, taken))
-        # Rank-interleaved so the most frequent outcomes are the plain conditions.
-        outcomes = tuple(form.format(c=c) for form in _OUTCOME_FORMS for c in _CONDITIONS)
-        names = tuple(f"Dr {w.capitalize()}" for w in _made_up_words(3000, rng, taken))
-        return cls(subjects, outcomes, names)
-
-
-VOCABULARY = Vocabulary.build()
-COMMON_SUBJECT = VOCABULARY.subjects[0]  # ≈ 13 % of claims
-COMMON_PHRASE = _CONDITIONS[0]  # "hair loss", the most frequent two-word condition
-
-
 @dataclass
 class Batch:
     sources: list[tuple] = field(default_factory=list)
@@ -223,13 +96,13 @@ class Generator:
         self.subject_cw = _zipf_cum_weights(len(v.subjects), 0.9)
         self.outcome_cw = _zipf_cum_weights(len(v.outcomes), 0.8)
         self.name_cw = _zipf_cum_weights(len(v.names), 1.0)
-        self.population_cw = _zipf_cum_weights(len(_POPULATIONS), 1.2)
-        self.verbs, self.verb_cw = _cum(_VERBS)
+        self.population_cw = _zipf_cum_weights(len(POPULATIONS), 1.2)
+        self.verbs, self.verb_cw = _cum(VERBS)
         self.statuses, self.status_cw = _cum(_STATUSES)
         self.grades, self.grade_cw = _cum(_GRADES)
         self.verdicts, self.verdict_cw = _cum(_VERDICTS)
         self.stances, self.stance_cw = _cum(_STANCES)
-        self.designs, self.design_cw = _cum(_DESIGNS)
+        self.designs, self.design_cw = _cum(DESIGNS)
         self.link_cw = list(itertools.accumulate(_LINK_COUNT_WEIGHTS))
 
     def _pick(self, population, cum_weights):
@@ -250,7 +123,7 @@ class Generator:
             yield (
                 first + n, created, created,
                 f"{phrase} of {subject} and {outcome} (synthetic {n + 1})",
-                authors, rng.randint(1985, 2025), rng.choice(_VENUES),
+                authors, rng.randint(1985, 2025), rng.choice(VENUES),
                 f"{SYNTHETIC_DOI_PREFIX}{n + 1}", "", "", design, "", False,
             )  # fmt: skip
 
@@ -277,13 +150,13 @@ class Generator:
         for k in range(size):
             ordinal = made + k + 1
             for _ in range(rng.randint(0, 2)):
-                length = _append(parts, length, rng.choice(_FILLER), rng)
+                length = _append(parts, length, rng.choice(FILLER), rng)
             subject = self._pick(v.subjects, self.subject_cw)
             outcome = self._pick(v.outcomes, self.outcome_cw)
             verb, qverb, claim_type = self._pick(self.verbs, self.verb_cw)
-            population = self._pick(_POPULATIONS, self.population_cw)
+            population = self._pick(POPULATIONS, self.population_cw)
             name = self._pick(v.names, self.name_cw)
-            quote = rng.choice(_QUOTE_TEMPLATES).format(
+            quote = rng.choice(QUOTE_TEMPLATES).format(
                 subject=subject, qverb=qverb, outcome=outcome, population=population, name=name
             )
             quote = quote[0].upper() + quote[1:]
@@ -299,7 +172,7 @@ class Generator:
                 source_id, created, created,
                 f"{subject[0].upper()}{subject[1:]}: what the buzz is about (synthetic {source_id})",
                 SourceKind.SYNTHETIC, f"https://synthetic.example/articles/{source_id}",
-                rng.choice(_PUBLISHERS), self._pick(v.names, self.name_cw)[3:],
+                rng.choice(PUBLISHERS), self._pick(v.names, self.name_cw)[3:],
                 date(2019, 1, 1) + timedelta(days=rng.randrange(6 * 365)),
                 text, "Generated benchmark data (generate_claims); not a real article.",
             )

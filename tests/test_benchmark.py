@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from bench.management.commands.benchmark import maintenance_connection
+from bench.measure import maintenance_connection
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import psycopg
 from django.conf import settings
@@ -39,13 +39,24 @@ from django.urls import reverse
 from psycopg import sql as pgsql
 
 from bench.generate import (
-    COMMON_PHRASE,
     generate_claims,
     non_synthetic_claims,
     synthetic_claims,
 )
+from bench.measure import (
+    EXPORT_LAUNCHER,
+    allowed_host,
+    copy_sql,
+    cpu_model,
+    database_url,
+    fetch,
+    maintenance_connection,
+    summary,
+)
+from bench.report import render_markdown
+from bench.vocabulary import COMMON_PHRASE
 from claims.export import COPY_SETTINGS
-from claims.models import Claim, Source
+from claims.models import Claim
 from claims.scales import Status
 
 COMMON_SHARE = 0.13  # the issue's "common word": about 13 % of claims match
@@ -53,8 +64,6 @@ RARE_SHARE = 0.0002  # about 200 matches in a million
 PER_PAGE = 25
 DEEP_PAGE = 20_000
 SAMPLE_ROWS = 20_000
-TARGET_ROWS_PER_S = 150_000
-TARGET_RSS_MB = 100
 
 
 class Command(BaseCommand):
@@ -103,7 +112,7 @@ class Command(BaseCommand):
         words = self._pick_words(published)
         result["meta"]["search_terms"] = words
         pages = self._pages(words, published, options["deep_query"])
-        client = Client(raise_request_exception=False, HTTP_HOST=_host())
+        client = Client(raise_request_exception=False, HTTP_HOST=allowed_host())
         result["pages"] = []
         for page in pages:
             self._say(f"Measuring {page['name']}: {page['url']}")
@@ -174,7 +183,7 @@ class Command(BaseCommand):
             "postgresql": server,
             "database": connection.settings_dict["NAME"],
             "python": platform.python_version(),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {_cpu_model()}",
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {cpu_model()}",
             # Other work on the machine inflates every number: note how busy it was.
             "load_average_at_start": os.getloadavg(),
             "command": "python manage.py " + " ".join(sys.argv[1:])
@@ -309,17 +318,17 @@ class Command(BaseCommand):
         result = {**page, "status": None, "error": None}
         try:
             for _ in range(warmup):
-                _get(client, page["url"])
+                fetch(client, page["url"])
             times = []
             for _ in range(repeat):
                 started = time.perf_counter()
-                response = _get(client, page["url"])
+                response = fetch(client, page["url"])
                 times.append((time.perf_counter() - started) * 1000)
             result["status"] = response.status_code
             result["bytes"] = len(response.content)
-            result.update(_summary(times, "ms"))
+            result.update(summary(times, "ms"))
             with CaptureQueriesContext(connection) as captured:
-                _get(client, page["url"])
+                fetch(client, page["url"])
             sqls = [q["sql"] for q in captured.captured_queries]
             result["queries"] = len(sqls)
             result["sql"] = sqls
@@ -384,7 +393,7 @@ class Command(BaseCommand):
             "rows": published,
             "bytes": size,
             "settings": COPY_SETTINGS,
-            **_summary(times, "s"),
+            **summary(times, "s"),
             "rows_per_s": published / median if median else None,
         }
 
@@ -396,12 +405,12 @@ class Command(BaseCommand):
             "-o",
             os.devnull,
         ]
-        env = {**os.environ, "DATABASE_URL": _database_url()}
+        env = {**os.environ, "DATABASE_URL": database_url()}
         times, rss, error = [], [], None
         for _ in range(runs):
             with tempfile.TemporaryFile() as stderr:
                 done = subprocess.run(
-                    [sys.executable, "-c", _LAUNCHER, *command],
+                    [sys.executable, "-c", EXPORT_LAUNCHER, *command],
                     stdout=subprocess.PIPE,
                     stderr=stderr,
                     env=env,
@@ -418,44 +427,11 @@ class Command(BaseCommand):
         result = {"command": " ".join(command[1:]), "rows": published, "error": error}
         if times:
             median = statistics.median(times)
-            result.update(_summary(times, "s"))
+            result.update(summary(times, "s"))
             result["rows_per_s"] = published / median if median else None
             result["peak_rss_mb"] = max(rss)
             result["rss_mb_runs"] = rss
         return result
-
-
-# Forks the export from a small, fresh process: a child forked straight from this (large)
-# process would report this process's memory as its peak RSS (ru_maxrss survives exec).
-_LAUNCHER = """
-import json, os, sys, time
-started = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.execv(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "maxrss_kib": usage.ru_maxrss}))
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def _get(client, url):
-    response = client.get(url)
-    if getattr(response, "streaming", False):
-        b"".join(response.streaming_content)
-    return response
-
-
-def _summary(values, unit):
-    return {
-        f"median_{unit}": statistics.median(values),
-        f"min_{unit}": min(values),
-        f"max_{unit}": max(values),
-        f"runs_{unit}": values,
-    }
 
 
 def _keyset_query(page: int) -> str:
@@ -479,135 +455,3 @@ def _count_matches(q):
             [Status.PUBLISHED, q],
         )
         return cursor.fetchone()[0]
-
-
-def maintenance_connection() -> psycopg.Connection:
-    """An autocommit connection to the server's 'postgres' database, with this connection's
-    host, port, user and password (to create or drop the database named in DATABASE_URL)."""
-    params = {**connection.get_connection_params(), "dbname": "postgres"}
-    params.pop("cursor_factory", None)  # Django's own cursor and adapter classes
-    params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
-
-
-def _cpu_model() -> str:
-    """The processor's name: runs on different machines differ by 2-3× on the same code."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown processor"
-
-
-def _host():
-    for host in settings.ALLOWED_HOSTS:
-        if host == "*":
-            return "localhost"
-        if host and not host.startswith("."):
-            return host
-    return settings.ALLOWED_HOSTS[0].lstrip(".") if settings.ALLOWED_HOSTS else "localhost"
-
-
-def _database_url():
-    """This connection's database as a URL, so the export subprocess reads the same rows."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "localhost"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-def copy_sql():
-    """The CSV report's columns for every published claim as one hand-written COPY: the floor.
-
-    The published claims in the list's order (read down the index, no sort), each joined to
-    its row of the trigger-maintained claims_claimsummary (counts and citation cell, migration
-    0005) by one primary-key lookup. No formula escaping (the export adds it), so this is a
-    lower bound on the export's own query.
-    """
-    site = settings.SITE_URL.replace("'", "''")
-    claim, source = Claim._meta.db_table, Source._meta.db_table
-    return f"""
-        COPY (
-            SELECT c.id, c.statement, c.subject, c.outcome, c.claim_type, c.grade, c.verdict,
-                   c.status, s.title, s.url, c.quote, c.rationale,
-                   coalesce(ev.supporting, 0), coalesce(ev.contradicting, 0), ev.citations,
-                   to_char(c.reviewed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                   '{site}/claims/' || c.slug || '/'
-            FROM {claim} c
-            JOIN {source} s ON s.id = c.source_id
-            LEFT JOIN LATERAL (
-                SELECT supporting, contradicting, citations
-                FROM claims_claimsummary sm WHERE sm.claim_id = c.id OFFSET 0
-            ) ev ON true
-            WHERE c.status = 'published'
-            ORDER BY c.created_at DESC, c.id DESC
-        ) TO STDOUT WITH (FORMAT csv, HEADER)
-    """
-
-
-def _verdict_ms(median, target):
-    if target is None:
-        return "no target"
-    if median <= target:
-        return f"met (≤ {target} ms)"
-    return f"missed by {median - target:.1f} ms ({median / target:.1f}× the {target} ms target)"
-
-
-def render_markdown(result):
-    meta = result["meta"]
-    lines = [
-        f"Benchmark of {meta['published_claims']:,} published of {meta['claims']:,} synthetic "
-        f"claims, PostgreSQL {meta['postgresql']}, {meta['machine']}, {meta['date']}; "
-        f"medians of {meta['repeat']} warm runs (min–max); load average "
-        f"{meta['load_average_at_start'][0]:.1f} at start. Command: `{meta['command']}`.",
-        "",
-        "| Measurement | Median | Min–max | SQL floor | Queries | Target |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    for page in result["pages"]:
-        if "median_ms" not in page:
-            lines.append(f"| {page['label']} | — | — | — | — | error: {page['error']} |")
-            continue
-        floor = f"{page['floor_ms']:.1f} ms" if page.get("floor_ms") is not None else "—"
-        outcome = (
-            f"error: {page['error']}"
-            if page["error"]
-            else _verdict_ms(page["median_ms"], page["target_ms"])
-        )
-        lines.append(
-            f"| {page['label']} | {page['median_ms']:.1f} ms | {page['min_ms']:.1f}–"
-            f"{page['max_ms']:.1f} ms | {floor} | {page.get('queries', '—')} | {outcome} |"
-        )
-    copy, export = result.get("copy"), result.get("export")
-    if copy:
-        lines.append(
-            f"| COPY (…) TO STDOUT, same columns (floor) | {copy['median_s']:.2f} s | "
-            f"{copy['min_s']:.2f}–{copy['max_s']:.2f} s | {copy['rows_per_s']:,.0f} rows/s | 1 | "
-            "— |"
-        )
-    if export:
-        if export.get("error") or "median_s" not in export:
-            lines.append(f"| CSV export (`export_claims_report`) | — | — | — | — | error: "
-                         f"{export.get('error')} |")  # fmt: skip
-        else:
-            rate, rss = export["rows_per_s"], export["peak_rss_mb"]
-            rate_ok = (
-                "met"
-                if rate >= TARGET_ROWS_PER_S
-                else f"missed by {TARGET_ROWS_PER_S - rate:,.0f} rows/s"
-            )
-            rss_ok = "met" if rss <= TARGET_RSS_MB else f"missed by {rss - TARGET_RSS_MB:.0f} MB"
-            lines.append(
-                f"| CSV export (`export_claims_report`), {export['rows']:,} rows | "
-                f"{export['median_s']:.2f} s = {rate:,.0f} rows/s, peak RSS {rss:.0f} MB | "
-                f"{export['min_s']:.2f}–{export['max_s']:.2f} s | — | — | "
-                f"≥ 150,000 rows/s: {rate_ok}; ≤ 100 MB: {rss_ok} |"
-            )
-    lines.append("")
-    return "\n".join(lines)
