@@ -1,0 +1,48 @@
+"""The tracker's data: sources, the claims taken from them, the works cited as evidence, the
+links between claims and works, and GRADE assessments. One module per concern; import from here.
+"""
+
+from .assessment import GradeAssessment
+from .base import (
+    DOI_RE,
+    PMID_RE,
+    TimeStamped,
+    normalize_doi,
+    validate_doi,
+    validate_no_nul,
+    validate_pmid,
+)
+from .citation import Citation, Evidence, citation_reference
+from .claim import (
+    SLUG_MAX_LENGTH,
+    Claim,
+    ClaimQuerySet,
+    QuoteContext,
+    locate_quote,
+    unique_slug,
+    work_queue_rank,
+)
+from .source import Source, SourceQuerySet
+
+__all__ = [
+    "DOI_RE",
+    "PMID_RE",
+    "QuoteContext",
+    "SLUG_MAX_LENGTH",
+    "Citation",
+    "Claim",
+    "ClaimQuerySet",
+    "Evidence",
+    "GradeAssessment",
+    "Source",
+    "SourceQuerySet",
+    "TimeStamped",
+    "citation_reference",
+    "locate_quote",
+    "normalize_doi",
+    "unique_slug",
+    "validate_doi",
+    "validate_no_nul",
+    "validate_pmid",
+    "work_queue_rank",
+]

@@ -1,0 +1,317 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
+from django.utils.text import Truncator, slugify
+from simple_history.models import HistoricalRecords
+
+from ..scales import ClaimType, Grade, Stance, Status, Verdict, scale_order
+from .base import TimeStamped, validate_no_nul
+from .citation import Evidence
+from .source import Source
+
+SLUG_MAX_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    """A quote with the text around it, "…" marking where that text was cut."""
+
+    before: str
+    quote: str
+    after: str
+
+
+class ClaimQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def with_stance_counts(self):
+        """Annotate `supporting` and `contradicting`: evidence links counted by stance.
+
+        Counted per claim by a subquery, so only the rows a page shows are counted (a join
+        and GROUP BY counted all three million links before the admin could show fifty).
+        """
+
+        def links(stance):
+            counted = (
+                Evidence.objects.filter(claim=models.OuterRef("pk"), stance=stance)
+                .order_by()
+                .values("claim")
+                .annotate(n=models.Count("pk"))
+                .values("n")
+            )
+            return Coalesce(models.Subquery(counted), 0)
+
+        return self.annotate(
+            supporting=links(Stance.SUPPORTS), contradicting=links(Stance.CONTRADICTS)
+        )
+
+
+def work_queue_rank() -> models.Case:
+    """A claim's place in the reviewers' work queue: claims waiting for someone first (in
+    review, to grade; then candidates, to triage), then published, then rejected.
+
+    The admin orders by it, then by age; Claim.Meta indexes the same expression.
+    """
+    return models.Case(
+        models.When(status=Status.IN_REVIEW, then=models.Value(0)),
+        models.When(status=Status.CANDIDATE, then=models.Value(1)),
+        models.When(status=Status.PUBLISHED, then=models.Value(2)),
+        default=models.Value(3),
+        output_field=models.IntegerField(),
+    )
+
+
+class Claim(TimeStamped):
+    source = models.ForeignKey(
+        Source,
+        models.PROTECT,  # deleting a source must not erase the claims and evidence that quote it
+        related_name="claims",
+    )
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, editable=False)
+    statement = models.CharField(
+        max_length=300,
+        help_text="One checkable statement, normalised: “Kratom aids hair regrowth after "
+        "opioid withdrawal”.",
+        validators=[validate_no_nul],
+    )
+    quote = models.TextField(
+        help_text="The exact words of the source. Leave the offsets empty to have the quote "
+        "located in the source text (it must occur exactly once).",
+        validators=[validate_no_nul],
+    )
+    quote_start = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Offset of the quote's first character (Unicode characters).",
+    )
+    quote_end = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Offset just past the quote's last character."
+    )
+    subject = models.CharField(max_length=100, blank=True, validators=[validate_no_nul])
+    outcome = models.CharField(max_length=200, blank=True, validators=[validate_no_nul])
+    claim_type = models.CharField(max_length=16, choices=ClaimType, default=ClaimType.OTHER)
+    status = models.CharField(max_length=16, choices=Status, default=Status.CANDIDATE)
+    grade = models.CharField(max_length=16, choices=Grade, default=Grade.UNGRADED)
+    verdict = models.CharField(max_length=24, choices=Verdict, default=Verdict.UNRATED)
+    rationale = models.TextField(blank=True, validators=[validate_no_nul])
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_claims",
+        editable=False,
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Optimistic locking: every save through a service bumps it; a save that started from an
+    # older version is refused (see services.StaleEdit).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    citations = models.ManyToManyField("Citation", through="Evidence", related_name="claims")
+    # Filled by a PostgreSQL trigger (migration 0002); stays NULL on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["search_vector", "updated_at"])
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("grade_claim", "Can grade claims (grade, verdict, rationale, GRADE assessment)"),
+            ("publish_claim", "Can publish and unpublish claims"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="claim_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(grade__in=Grade.values), name="claim_grade_valid"),
+            models.CheckConstraint(
+                condition=Q(verdict__in=Verdict.values), name="claim_verdict_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(claim_type__in=ClaimType.values), name="claim_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quote_start__isnull=False, quote_end__isnull=False)
+                & Q(quote_end__gt=models.F("quote_start")),
+                name="claim_quote_offsets_ordered",
+            ),
+            models.CheckConstraint(condition=~Q(statement=""), name="claim_statement_not_empty"),
+            models.CheckConstraint(condition=~Q(slug=""), name="claim_slug_not_empty"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="claim_version_positive"),
+            # Public claims must be complete: graded, rated and explained.
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED)
+                | (~Q(grade=Grade.UNGRADED) & ~Q(verdict=Verdict.UNRATED) & ~Q(rationale="")),
+                name="claim_published_is_complete",
+            ),
+        ]
+        indexes = [
+            # The public list: published claims in the default order (newest first).
+            models.Index(fields=["status", "-created_at", "-id"], name="claim_status_created_idx"),
+            # Admin work queue and public facet counts.
+            models.Index(fields=["status", "grade", "verdict"], name="claim_status_grade_idx"),
+            models.Index(fields=["source", "quote_start"], name="claim_source_quote_idx"),
+            # ?subject= is exact and case-insensitive.
+            models.Index(Lower("subject"), name="claim_subject_lower_idx"),
+            # ?sort=claim / ?sort=subject on the public list: ORDER BY lower(col), id, both
+            # directions (a backward scan serves the descending sort).
+            models.Index(
+                Lower("statement"),
+                F("id"),
+                name="claim_pub_statement_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            models.Index(
+                Lower("subject"),
+                F("id"),
+                name="claim_pub_subject_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            # Does a source have published claims, and how many: an index-only probe each
+            # (/sources/ asks for every source, to count the pages).
+            models.Index(
+                fields=["source"],
+                name="claim_pub_source_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            # The admin's work queue: its order, read from an index at any page.
+            models.Index(work_queue_rank(), F("created_at"), F("id"), name="claim_work_queue_idx"),
+            # ?sort=grade / ?sort=verdict order by the scale (high before low), both directions.
+            # The column itself is included so that picking a deep page's ids is an index-only
+            # scan (the planner wants every column an expression reads in the index).
+            models.Index(
+                scale_order("grade", Grade),
+                F("id"),
+                name="claim_pub_grade_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+                include=["grade"],
+            ),
+            models.Index(
+                scale_order("verdict", Verdict),
+                F("id"),
+                name="claim_pub_verdict_sort_idx",
+                condition=Q(status=Status.PUBLISHED),
+                include=["verdict"],
+            ),
+            # ?sort=reviewed_at has two more, PostgreSQL only (NULLS LAST): migration 0004.
+        ]
+
+    def __str__(self):
+        return Truncator(self.statement).chars(60)
+
+    def save(self, *args, **kwargs):
+        # The slug is an identity, made once from the statement: links must survive later edits
+        # of the statement, so it is only ever filled in, never recomputed.
+        if not self.slug:
+            self.slug = unique_slug(self.statement)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("claims:claim-detail", args=[self.slug])
+
+    @property
+    def grade_choice(self) -> Grade:
+        return Grade(self.grade)
+
+    @property
+    def verdict_choice(self) -> Verdict:
+        return Verdict(self.verdict)
+
+    def quote_context(self, width: int = 400) -> QuoteContext:
+        """The quote inside its paragraph, cut to `width` characters on each side.
+
+        Reads `self.source.text`: select the source with the claim. Linear in the paragraph's
+        length whatever the text holds (the claim page and the admin both show it).
+        """
+        text = self.source.text
+        start, end = self.quote_start, self.quote_end
+        para_start = text.rfind("\n", 0, start) + 1
+        para_end = text.find("\n", end)
+        para_end = len(text) if para_end == -1 else para_end
+        before_start = max(para_start, start - width)
+        after_end = min(para_end, end + width)
+        return QuoteContext(
+            before=("…" if before_start > para_start else "") + text[before_start:start],
+            quote=text[start:end],
+            after=text[end:after_end] + ("…" if after_end < para_end else ""),
+        )
+
+    def clean(self):
+        super().clean()
+        if not self.slug and self.statement:
+            self.slug = unique_slug(self.statement)
+        self.clean_quote()
+
+    def clean_quote(self):
+        """Enforce `source.text[quote_start:quote_end] == quote`, locating the quote if needed.
+
+        Offsets count Unicode characters (Python string indices), not bytes.
+        """
+        if not self.quote or self.source_id is None:
+            return  # the field errors (required) say it better
+        text = self.source.text
+        if self.quote_start is None and self.quote_end is None:
+            self.quote_start, self.quote_end = locate_quote(text, self.quote)
+            return
+        if self.quote_start is None or self.quote_end is None:
+            raise ValidationError(
+                "Give both quote offsets, or leave both empty to locate the quote in the source."
+            )
+        if not 0 <= self.quote_start < self.quote_end <= len(text):
+            raise ValidationError(
+                {
+                    "quote_end": f"The offsets {self.quote_start}–{self.quote_end} fall outside "
+                    f"the source text, which has {len(text)} characters."
+                }
+            )
+        actual = text[self.quote_start : self.quote_end]
+        if actual != self.quote:
+            raise ValidationError(
+                {
+                    "quote": f"The quote does not match the source at offsets "
+                    f"{self.quote_start}–{self.quote_end}: the text there is “"
+                    f"{Truncator(actual).chars(200)}”. Fix the offsets, or clear them to "
+                    "locate the quote automatically."
+                }
+            )
+
+
+def locate_quote(text: str, quote: str) -> tuple[int, int]:
+    """Return (start, end) of `quote` in `text`; refuse a quote found zero or several times."""
+    first = text.find(quote)
+    if first == -1:
+        raise ValidationError(
+            {
+                "quote": "This quote does not occur in the source text. Copy it exactly, "
+                "including punctuation such as curly apostrophes (’) and dashes (—)."
+            }
+        )
+    second = text.find(quote, first + 1)
+    if second != -1:
+        count = text.count(quote)
+        raise ValidationError(
+            {
+                "quote": f"This quote occurs {count} times in the source text (first at offsets "
+                f"{first} and {second}). Quote a longer passage, or give the offsets."
+            }
+        )
+    return first, first + len(quote)
+
+
+def unique_slug(statement: str) -> str:
+    """A slug from the statement, unique among claims ("kratom-aids-hair-regrowth-2")."""
+    base = slugify(statement)[: SLUG_MAX_LENGTH - 8].strip("-") or "claim"
+    taken = set(Claim.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
