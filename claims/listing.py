@@ -1,272 +1,377 @@
-"""The rows, counts and pages of one /claims/ page, fast at a million claims.
+"""One /claims/ page: `claim_page(params)` returns everything the page shows.
 
 `select_claims()` (filters.py) stays the exact, complete selection: the CSV holds every match,
-fully ranked. A page needs 25 rows and some numbers, so it takes shortcuts, each visible:
+fully ranked. A page needs 25 rows and some numbers, so it takes shortcuts, each visible to
+the reader:
 
-- Counts (total, per grade, per verdict) come from one grid of counts per (grade, verdict),
-  computed with every filter except grade and verdict; each number is then a sum over the
-  grid. On PostgreSQL the grid is read from claims_facetcount (exact, kept by triggers), or
-  counted directly when a source filter makes the selection small.
-- A search on PostgreSQL looks at no more than SEARCH_BOUND + 1 matches, in the narrow
-  claims_searchdoc table. Up to the bound everything is exact and ranked exactly as
-  select_claims() ranks; past it the page says "more than N match", ranks the best among
-  the N it looked at, and shows each count as a lower bound ("at least").
+- Counts come from the side tables where they can answer (claims/sidetables.py).
+- A search on PostgreSQL ranks at most `search_bound()` matches. Up to the bound everything
+  is exact and ranked as select_claims() ranks; past it the page says "more than N match",
+  ranks the best of the N it looked at, and shows each count as a lower bound.
 - The default order (newest first) pages by keyset (`?after=<id>` / `?before=<id>`), which
-  costs the same at any depth; `?page=N` still works (by OFFSET, slower when deep).
+  costs the same at any depth; `?page=N` works for every order (by OFFSET, or by picking the
+  page's ids first when deep).
+
+So a page is one of three kinds: a ranked search page (PostgreSQL), a page reached by cursor,
+or a numbered page; `claim_page` picks one and each has its own function below.
 """
 
 import math
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Count, QuerySet, Subquery
+from django.db.models import BooleanField, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.http import QueryDict
+from django.urls import reverse
 
+from . import fasthtml, sidetables
 from .columns import PAGE_COLUMNS
-from .filters import ClaimFilter, published_claims
+from .filters import (
+    FILTERS,
+    Selection,
+    known_params,
+    parse_id,
+    published_claims,
+    querystring,
+    select_claims,
+    toggled,
+)
 from .models import Claim
-from .search import clean_text, search_filter
+from .search import highlight_pattern
+from .sidetables import Counts, search_bound
+from .tables import ClaimTable
 
 PER_PAGE = 25
-
-
-# What a table row reads (claims/tables.py): its columns, the links (slug, source id) and, on a
-# search page, the quote it excerpts. Loading only these halves the cost of a page's rows (the
-# other columns' values, five datetimes a row among them, were parsed and never shown).
+# From this many rows deep, a numbered page first picks its ids alone, then loads them.
+DEEP_OFFSET = 500
+# What a table row reads: its columns, the links (slug, source id) and, on a search page, the
+# quote it excerpts. Nothing else is loaded (five datetimes a row were parsed and never shown).
 ROW_FIELDS = ("pk", "slug", *(column.field for column in PAGE_COLUMNS if column.field))
 
 
-def page_rows(queryset: QuerySet, *, searching: bool = False) -> QuerySet:
-    """`queryset` loading only what a table row shows (and the quote when `searching`)."""
-    return queryset.only(*ROW_FIELDS, *(("quote",) if searching else ()))
-
-
-def search_bound() -> int:
-    """How many matches a search page looks at (setting CLAIMS_SEARCH_BOUND)."""
-    return settings.CLAIMS_SEARCH_BOUND
+# --- what the page holds -----------------------------------------------------------------------
 
 
 @dataclass
-class Counts:
-    """The total and the grade/verdict counts of a selection.
+class Pager:
+    """The page links under the table: numbered (by ?page=) or Newer/Older (by keyset)."""
 
-    `exact` False means the numbers are lower bounds: more than `bound` claims match and only
-    that many were counted.
-    """
+    number: int | None = None  # None when reached by a keyset cursor: position unknown
+    num_pages: int | None = None
+    first_url: str = ""
+    previous_url: str = ""
+    next_url: str = ""
+    links: list = field(default_factory=list)  # (page number or None for a gap, url)
 
-    total: int = 0
-    exact: bool = True
-    total_exact: bool = True
-    grade: dict[str, int] = field(default_factory=dict)
-    verdict: dict[str, int] = field(default_factory=dict)
-
-
-def counts_from_grid(grid, grades: list[str], verdicts: list[str]) -> Counts:
-    """Sum a grid of (grade, verdict, n): the total with both filters, each facet without its own."""
-    counts = Counts()
-    for grade, verdict, n in grid:
-        grade_ok = not grades or grade in grades
-        verdict_ok = not verdicts or verdict in verdicts
-        if grade_ok and verdict_ok:
-            counts.total += n
-        if verdict_ok:
-            counts.grade[grade] = counts.grade.get(grade, 0) + n
-        if grade_ok:
-            counts.verdict[verdict] = counts.verdict.get(verdict, 0) + n
-    return counts
+    @property
+    def shown(self) -> bool:
+        return bool(self.previous_url or self.next_url or len(self.links) > 1)
 
 
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
+@dataclass
+class FacetItem:
+    code: str
+    label: str
+    count: int
+    at_least: bool  # the count is a lower bound
+    selected: bool
+    url: str  # toggles this code
 
 
-def _grid_queryset(filterset: ClaimFilter, text: str) -> QuerySet:
-    queryset = filterset.filter_queryset(
-        Claim.objects.published(), exclude={"grade", "verdict", "q", "sort"}
+@dataclass
+class Facet:
+    name: str
+    label: str
+    items: list[FacetItem]
+
+    @property
+    def items_html(self):
+        return fasthtml.facet_items(self.items)
+
+
+@dataclass
+class Chip:
+    """One active filter value, removable."""
+
+    label: str
+    url: str
+
+
+@dataclass
+class ClaimPage:
+    selection: Selection
+    rows: list[Claim] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+    pager: Pager = field(default_factory=Pager)
+    notes: list[str] = field(default_factory=list)  # what the reader should know about it
+    facets: list[Facet] = field(default_factory=list)
+    chips: list[Chip] = field(default_factory=list)
+    table: ClaimTable | None = None
+
+    @property
+    def status(self) -> int:
+        """400 for a query string we could not use (the page explains), else 200."""
+        return 400 if self.selection.errors else 200
+
+    @property
+    def form(self):
+        return self.selection.filterset.form
+
+    @property
+    def query(self) -> str:
+        return self.selection.text[:MAX_TITLE]
+
+    @property
+    def csv_url(self) -> str:
+        return reverse("claims:claim-export") + querystring(self.selection.params).rstrip("?")
+
+    @property
+    def search_bound(self) -> int:
+        return search_bound()
+
+    @property
+    def hidden_for_search(self) -> list[tuple[str, str]]:
+        """What the search form resubmits besides the search: the filters and the sort."""
+        return self._pairs(exclude={"q"})
+
+    @property
+    def hidden_for_filters(self) -> list[tuple[str, str]]:
+        """What the filter form resubmits besides its boxes: the search, the sort, the sources."""
+        return self._pairs(include={"q", "sort", "source"})
+
+    def _pairs(self, *, include=None, exclude=()) -> list[tuple[str, str]]:
+        params = self.selection.params
+        return [
+            (key, value)
+            for key in known_params()
+            if (include is None or key in include) and key not in exclude
+            for value in params.getlist(key)
+            if value
+        ]
+
+    @property
+    def checkboxes(self) -> dict:
+        """The check boxes of each filter with codes, as HTML (see fasthtml)."""
+        params = self.selection.params
+        return {
+            spec.param: fasthtml.checkboxes(spec.param, spec.choices, params.getlist(spec.param))
+            for spec in FILTERS
+            if spec.choices is not None
+        }
+
+
+MAX_TITLE = 300
+
+
+def claim_page(params: QueryDict) -> ClaimPage:
+    """Everything /claims/?<params> shows: rows, counts, pager, facets, chips and notes."""
+    selection = select_claims(params)
+    page = ClaimPage(selection)
+    if selection.errors:
+        page.table = ClaimTable([], params=params)
+        return page
+    number, note = parse_page(params.get("page"))
+    after, before = parse_id(params.get("after")), parse_id(params.get("before"))
+    if sidetables.postgres() and selection.text and not selection.sort:
+        _ranked_search_page(page, number, note)
+    else:
+        if sidetables.postgres() and selection.text:
+            page.counts = sidetables.bounded_counts(selection)
+        else:
+            page.counts = sidetables.exact_counts(selection)
+        cursor = after is not None or before is not None
+        if selection.newest_first and cursor and "page" not in params:
+            _cursor_page(page, after=after, before=before)
+        else:
+            _numbered_page(page, number, note)
+    page.notes = [note for note in page.notes if note] + _bound_notes(page)
+    page.facets = _facets(selection, page.counts)
+    page.chips = _chips(selection)
+    highlight = highlight_pattern(selection.text) if selection.text else None
+    page.table = ClaimTable(
+        page.rows, highlight_pattern=highlight, params=params, order_by=selection.sort or None
     )
-    if text:
-        queryset = search_filter(queryset, text)
-    return queryset.order_by().values_list("grade", "verdict").annotate(n=Count("pk"))
+    return page
 
 
-def exact_counts(filterset: ClaimFilter, text: str = "") -> Counts:
-    """Exact counts in one query: from claims_facettotal / claims_facetcount (PostgreSQL)
-    when they can answer, else counted."""
-    cleaned = filterset.form.cleaned_data
-    grades, verdicts = cleaned.get("grade") or [], cleaned.get("verdict") or []
-    if _postgres() and not text and not cleaned.get("source"):
-        where, args = [], []
-        if cleaned.get("claim_type"):
-            where.append("claim_type = ANY(%s)")
-            args.append(list(cleaned["claim_type"]))
-        if cleaned.get("subject"):
-            where.append("subject_lower = ANY(%s)")
-            args.append([s.lower() for s in cleaned["subject"]])
-        table = "claims_facetcount" if cleaned.get("subject") else "claims_facettotal"
-        sql = f"SELECT grade, verdict, sum(n)::bigint FROM {table}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        with connection.cursor() as cursor:
-            cursor.execute(sql + " GROUP BY grade, verdict", args)
-            grid = cursor.fetchall()
+def _ranked_search_page(page: ClaimPage, number: int, note: str) -> None:
+    """A search on PostgreSQL, best first, among at most `search_bound()` matches."""
+    selection = page.selection
+    # No page lies past the bound: a huge number must not reach OFFSET (bigint).
+    first_try = min(max(number, 1), search_bound() // PER_PAGE + 1)
+    found = sidetables.bounded_search(selection, offset=PER_PAGE * (first_try - 1), limit=PER_PAGE)
+    counts = found.counts
+    fitted, note = fit_page(number, counts.total, note, exact=counts.total_exact)
+    if fitted != number:
+        found = sidetables.bounded_search(selection, offset=PER_PAGE * (fitted - 1), limit=PER_PAGE)
+    page.counts = counts
+    page.rows = rows_in_order(found.ids)
+    page.pager = numbered_pager(selection.params, fitted, _num_pages(counts.total))
+    page.notes.append(note)
+
+
+def _cursor_page(page: ClaimPage, *, after: int | None, before: int | None) -> None:
+    """Newest first, the page after or before the claim a cursor names."""
+    selection = page.selection
+    queryset = page_rows(selection.queryset)
+    rows, more, found = keyset_rows(queryset, after=after, before=before)
+    if not found or (before is not None and not rows):
+        if not found:
+            page.notes.append(
+                "The claim this page continued from is no longer listed, so this is the first page."
+            )
+        rows, more, after, before = list(queryset[: PER_PAGE + 1]), None, None, None
+    page.pager = keyset_pager(selection.params, rows, more, after, before)
+    page.rows = rows[:PER_PAGE]
+
+
+def _numbered_page(page: ClaimPage, number: int, note: str) -> None:
+    """Page `number` of the selection in its order; newest-first pages link onward by keyset."""
+    selection, counts = page.selection, page.counts
+    number, note = fit_page(number, counts.total, note, exact=counts.total_exact)
+    keyset = selection.newest_first
+    offset = PER_PAGE * (number - 1)
+    limit = PER_PAGE + (1 if keyset else 0)
+    total = counts.total if counts.total_exact else None
+    queryset = page_rows(selection.queryset, searching=bool(selection.text))
+    rows = slice_rows(queryset, offset, limit, total)
+    page.pager = numbered_pager(selection.params, number, _num_pages(counts.total))
+    if keyset and len(rows) > PER_PAGE:
+        # Onward from here by keyset: as fast at page 20,000 as at page 2.
+        page.pager.next_url = querystring(selection.params, after=[str(rows[PER_PAGE - 1].pk)])
+    page.rows = rows[:PER_PAGE]
+    page.notes.append(note)
+
+
+def _bound_notes(page: ClaimPage) -> list[str]:
+    """What a page over the search bound holds, and what it leaves out."""
+    if page.counts.total_exact:
+        return []
+    bound = page.counts.total
+    if page.selection.sort:
+        return [
+            f"So that this page stays fast, it stops counting at {bound} matches: the rows are "
+            f"in order, but the pages go no further than the first {bound}. Add a word or a "
+            "filter to narrow the search. The CSV download holds every match, in this order."
+        ]
+    return [
+        f"So that this page stays fast, it looks at the first {bound} matches it finds and "
+        "shows the best of those, best first: a strong match beyond them can be missing. "
+        "Add a word or a filter to narrow the search. The CSV download holds every match, "
+        "ranked."
+    ]
+
+
+def _facets(selection: Selection, counts: Counts) -> list[Facet]:
+    """A count per code of each faceted filter, each computed without its own filter."""
+    params = selection.params
+    facets = []
+    for spec in FILTERS:
+        if not spec.faceted:
+            continue
+        chosen = set(params.getlist(spec.param))
+        numbers = counts.facets.get(spec.param, {})
+        items = [
+            FacetItem(
+                code=code,
+                label=label,
+                count=numbers.get(code, 0),
+                at_least=not counts.exact,
+                selected=code in chosen,
+                url=toggled(params, spec.param, code),
+            )
+            for code, label in spec.choices
+        ]
+        facets.append(Facet(spec.param, spec.label, items))
+    return facets
+
+
+def _chips(selection: Selection) -> list[Chip]:
+    """One removable chip per active filter value (and the search), labelled in words."""
+    params = selection.params
+    chips = []
+    for spec in selection.active:
+        if spec.choices is not None:
+            labels = dict(spec.choices)
+            for code in selection.values[spec.param]:
+                chips.append(
+                    Chip(f"{spec.label}: {labels[code]}", toggled(params, spec.param, code))
+                )
+        elif spec.param == "source":
+            for source in selection.sources:
+                chips.append(
+                    Chip(f"Source: {source.title}", toggled(params, "source", str(source.pk)))
+                )
+        else:
+            for value in selection.values[spec.param]:
+                remaining = [v for v in params.getlist(spec.param) if v.strip() != value]
+                chips.append(
+                    Chip(f"{spec.label}: {value}", querystring(params, **{spec.param: remaining}))
+                )
+    if selection.text:
+        chips.append(Chip(f"Search: {selection.text}", querystring(params, q=None)))
+    return chips
+
+
+# --- pagers ----------------------------------------------------------------------------------
+
+
+def _num_pages(total: int) -> int:
+    return max(1, math.ceil(total / PER_PAGE))
+
+
+def _page_url(params: QueryDict, number: int) -> str:
+    return querystring(params, page=[str(number)])
+
+
+def numbered_pager(params: QueryDict, number: int, num_pages: int) -> Pager:
+    pager = Pager(number=number, num_pages=num_pages)
+    if number > 1:
+        pager.previous_url = _page_url(params, number - 1)
+    if number < num_pages:
+        pager.next_url = _page_url(params, number + 1)
+    shown = sorted({1, 2, num_pages - 1, num_pages, *range(number - 2, number + 3)})
+    previous = 0
+    for p in shown:
+        if not 1 <= p <= num_pages:
+            continue
+        if p > previous + 1:
+            pager.links.append((None, ""))
+        pager.links.append((p, _page_url(params, p)))
+        previous = p
+    return pager
+
+
+def keyset_pager(params: QueryDict, rows, more, after, before) -> Pager:
+    """Newer/Older links around a page reached by cursor; `more` is None on the first page."""
+
+    def cursor(key: str, pk: int) -> str:
+        return querystring(params, **{key: [str(pk)]})
+
+    pager = Pager(first_url=querystring(params))
+    if more is None:  # fell back to the first page
+        pager.number = 1
+        if len(rows) > PER_PAGE:
+            pager.next_url = cursor("after", rows[PER_PAGE - 1].pk)
+        return pager
+    shown = rows[:PER_PAGE]
+    if not shown:
+        pager.previous_url = cursor("before", after)
+        return pager
+    if after is not None:
+        pager.previous_url = cursor("before", shown[0].pk)
+        if more:
+            pager.next_url = cursor("after", shown[-1].pk)
     else:
-        grid = list(_grid_queryset(filterset, text))
-    return counts_from_grid(grid, grades, verdicts)
-
-
-def _lexeme(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _searchdoc_where(cleaned, *, with_scales: bool) -> tuple[list[str], list]:
-    """The search condition, and the filters as one condition on the tags column (in the
-    same GIN index as the vector, so the index finds rows that pass every filter)."""
-    where = ["d.vector @@ websearch_to_tsquery('english', %s)"]
-    args = [clean_text(cleaned.get("q") or "")]
-    prefixes = {"claim_type": "t:", "source": "src:", "subject": "s:"}
-    if with_scales:
-        prefixes |= {"grade": "g:", "verdict": "v:"}
-    groups = []
-    for name, prefix in prefixes.items():
-        values = cleaned.get(name) or []
-        if name == "subject":
-            values = [value.lower() for value in values]
-        if values:
-            groups.append("(" + " | ".join(_lexeme(f"{prefix}{v}") for v in values) + ")")
-    if groups:
-        where.append("d.tags @@ %s::tsquery")
-        args.append(" & ".join(groups))
-    return where, args
-
-
-@dataclass
-class SearchPage:
-    counts: Counts
-    ids: list[int]  # the requested page's claims, best first
-
-
-def bounded_search(filterset: ClaimFilter, offset: int) -> SearchPage:
-    """Rank and count a search among at most SEARCH_BOUND + 1 matches (PostgreSQL).
-
-    One query finds the candidates (every filter applied), counts them per grade and verdict,
-    and ranks them with the same ts_rank over the same vector as select_claims(), ties by
-    newest id. With a grade or verdict filter, a second capped query counts the matches
-    without those two filters, for the facets. Every count past the bound is a lower bound.
-    """
-    cleaned = filterset.form.cleaned_data
-    bound = search_bound()
-    where, args = _searchdoc_where(cleaned, with_scales=True)
-    rank = "ts_rank(d.vector, websearch_to_tsquery('english', %s))"
-    sql = f"""
-        WITH cand AS MATERIALIZED (
-            SELECT d.claim_id, d.grade, d.verdict, {rank} AS rank, row_number() OVER () AS found
-            FROM claims_searchdoc d WHERE {" AND ".join(where)} LIMIT %s
-        )
-        SELECT
-            (SELECT coalesce(json_agg(json_build_array(grade, verdict, n)), '[]')
-             FROM (SELECT grade, verdict, count(*) AS n FROM cand GROUP BY 1, 2) grid),
-            (SELECT coalesce(array_agg(claim_id ORDER BY rank DESC, claim_id DESC), '{{}}')
-             FROM (SELECT claim_id, rank FROM cand WHERE found <= %s
-                   ORDER BY rank DESC, claim_id DESC LIMIT %s OFFSET %s) page)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [args[0], *args, bound + 1, bound, PER_PAGE, offset])
-        grid, ids = cursor.fetchone()
-    return SearchPage(_bounded_counts(cleaned, grid), list(ids))
-
-
-def _capped_grid(cleaned, *, with_scales: bool) -> list:
-    """(grade, verdict, n) over at most SEARCH_BOUND + 1 matches of the search and filters."""
-    where, args = _searchdoc_where(cleaned, with_scales=with_scales)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT grade, verdict, count(*) FROM (
-                    SELECT d.grade, d.verdict FROM claims_searchdoc d
-                    WHERE {" AND ".join(where)} LIMIT %s) sample
-                GROUP BY 1, 2""",
-            [*args, search_bound() + 1],
-        )
-        return cursor.fetchall()
-
-
-def _bounded_counts(cleaned, grid) -> Counts:
-    """Counts from a capped grid (every filter applied); past the bound they are lower
-    bounds. With a grade or verdict filter, the facets come from a second capped grid
-    without those two filters."""
-    bound = search_bound()
-    grades, verdicts = cleaned.get("grade") or [], cleaned.get("verdict") or []
-    counts = counts_from_grid(grid, grades, verdicts)
-    if counts.total > bound:
-        counts.total, counts.total_exact, counts.exact = bound, False, False
-    if grades or verdicts:
-        sample = _capped_grid(cleaned, with_scales=False)
-        facets = counts_from_grid(sample, grades, verdicts)
-        counts.grade, counts.verdict = facets.grade, facets.verdict
-        if sum(n for _, _, n in sample) > bound:
-            counts.exact = False
-    return counts
-
-
-def bounded_search_counts(filterset: ClaimFilter) -> Counts:
-    """The counts of a sorted search (PostgreSQL): as bounded_search counts, without ranking.
-
-    The rows of a sorted search stay exact (select_claims' order); only the numbers are
-    capped, so a common word does not count 100,000 matches on every page.
-    """
-    cleaned = filterset.form.cleaned_data
-    return _bounded_counts(cleaned, _capped_grid(cleaned, with_scales=True))
-
-
-def rows_in_order(ids: list[int]) -> list[Claim]:
-    """The page's claims (with their source) in the order of `ids`."""
-    rows = page_rows(published_claims(), searching=True).filter(pk__in=ids)
-    by_pk = {claim.pk: claim for claim in rows}
-    return [by_pk[pk] for pk in ids if pk in by_pk]
-
-
-def _searching_on_postgres(filterset: ClaimFilter) -> bool:
-    return _postgres() and bool(clean_text(filterset.form.cleaned_data.get("q") or ""))
-
-
-def uses_bounded_search(filterset: ClaimFilter) -> bool:
-    """Ranked by relevance among the first SEARCH_BOUND matches (see bounded_search)."""
-    return _searching_on_postgres(filterset) and not filterset.form.cleaned_data.get("sort")
-
-
-def uses_bounded_counts(filterset: ClaimFilter) -> bool:
-    """A sorted search: exact rows, counts capped at SEARCH_BOUND (bounded_search_counts)."""
-    return _searching_on_postgres(filterset) and bool(filterset.form.cleaned_data.get("sort"))
-
-
-# From this many rows deep, a numbered page first picks its ids alone, then loads them.
-DEEP_OFFSET = 500
-
-
-def slice_rows(queryset: QuerySet, offset: int, limit: int, total: int | None) -> list[Claim]:
-    """Rows `offset` to `offset + limit` of `queryset`, at any depth; `total` is its exact
-    number of rows, or None when only a lower bound is known.
-
-    OFFSET reads and throws away every row before the page. Deep down on PostgreSQL, the
-    page's ids are picked first by a query on the claims table alone (an index-only scan of
-    the sort's index: no source join, no row fetched), from whichever end of the selection
-    is nearer (the far end only when `total` is exact), and only those rows are then loaded.
-    Page 20,000 of 850,000 claims: 310 ms as one OFFSET query, about 25 ms so.
-    """
-    if not _postgres() or offset < DEEP_OFFSET:
-        return list(queryset[offset : offset + limit])
-    remaining = max(0, total - offset) if total is not None else offset
-    if remaining < offset:  # nearer the end: count back from there in the reverse order
-        start = max(0, remaining - limit)
-        ids = queryset.reverse().values("pk")[start:remaining]
-    else:
-        ids = queryset.values("pk")[offset : offset + limit]
-    # The outer query has no LIMIT, so the planner probes these ids by primary key.
-    return list(queryset.filter(pk__in=Subquery(ids)))
+        pager.next_url = cursor("after", shown[-1].pk)
+        if more:
+            pager.previous_url = cursor("before", shown[0].pk)
+    return pager
 
 
 def parse_page(raw: str | None) -> tuple[int, str]:
-    """The page number asked for (1 if unusable) and what to tell the reader about it."""
+    """The page number asked for (1 if unusable, -1 for the last) and what to tell the reader."""
     if raw is None or raw.strip() == "":
         return 1, ""
     raw = raw.strip()
@@ -281,7 +386,7 @@ def parse_page(raw: str | None) -> tuple[int, str]:
 def fit_page(number: int, total: int, message: str, *, exact: bool = True) -> tuple[int, str]:
     """Clamp `number` to the pages `total` rows make (-1 means the last page); `exact` False
     when `total` is the search bound, not the number of matches."""
-    pages = max(1, math.ceil(total / PER_PAGE))
+    pages = _num_pages(total)
     if number == -1:
         return pages, message
     if number > pages:
@@ -295,14 +400,48 @@ def fit_page(number: int, total: int, message: str, *, exact: bool = True) -> tu
     return number, message
 
 
+# --- rows ------------------------------------------------------------------------------------
+
+
+def page_rows(queryset: QuerySet, *, searching: bool = False) -> QuerySet:
+    """`queryset` loading only what a table row shows (and the quote when `searching`)."""
+    return queryset.only(*ROW_FIELDS, *(("quote",) if searching else ()))
+
+
+def rows_in_order(ids: list[int]) -> list[Claim]:
+    """The page's claims (with their source) in the order of `ids`."""
+    rows = page_rows(published_claims(), searching=True).filter(pk__in=ids)
+    by_pk = {claim.pk: claim for claim in rows}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def slice_rows(queryset: QuerySet, offset: int, limit: int, total: int | None) -> list[Claim]:
+    """Rows `offset` to `offset + limit` of `queryset`, at any depth; `total` is its exact
+    number of rows, or None when only a lower bound is known.
+
+    OFFSET reads and throws away every row before the page. Deep down on PostgreSQL, the
+    page's ids are picked first by a query on the claims table alone (an index-only scan of
+    the sort's index: no source join, no row fetched), from whichever end of the selection
+    is nearer (the far end only when `total` is exact), and only those rows are then loaded.
+    """
+    if not sidetables.postgres() or offset < DEEP_OFFSET:
+        return list(queryset[offset : offset + limit])
+    remaining = max(0, total - offset) if total is not None else offset
+    if remaining < offset:  # nearer the end: count back from there in the reverse order
+        start = max(0, remaining - limit)
+        ids = queryset.reverse().values("pk")[start:remaining]
+    else:
+        ids = queryset.values("pk")[offset : offset + limit]
+    # The outer query has no LIMIT, so the planner probes these ids by primary key.
+    return list(queryset.filter(pk__in=Subquery(ids)))
+
+
 def _beyond_cursor(cursor_id: int, op: str) -> RawSQL:
-    """The keyset condition, as one piece of SQL: created_at `op` the cursor claim's, or the
+    """The keyset condition as one piece of SQL: created_at `op` the cursor claim's, or the
     same created_at and id `op` its id, and (redundant, so that the index scan starts at the
     cursor) created_at `op`= the cursor's. The cursor's created_at is a subquery in the same
-    statement (no extra round trip).
-
-    The same SQL Django writes for the Q objects and a Subquery, without building and
-    compiling three subqueries on every page (about a millisecond).
+    statement (no extra round trip); written as SQL because the same Q objects and Subquery
+    cost more to build and compile than the query takes to run.
     """
     quote = connection.ops.quote_name
     table = quote(Claim._meta.db_table)
@@ -319,9 +458,8 @@ def keyset_rows(queryset: QuerySet, *, after: int | None, before: int | None):
     """Rows of the default order (newest first) after or before the claim with id `after` /
     `before`; returns (rows, has_more_in_that_direction, cursor_found).
 
-    The cursor claim's created_at is read by a subquery in the same statement (no extra round
-    trip); only when no row comes back does a second query tell a vanished cursor from the
-    end of the list.
+    Only when no row comes back does a second query tell a vanished cursor from the end of
+    the list.
     """
     cursor_id = after if after is not None else before
     if after is not None:

@@ -6,7 +6,7 @@ app_name = "claims"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("claims/", views.ClaimListView.as_view(), name="claim-list"),
+    path("claims/", views.claim_list, name="claim-list"),
     # Literal route first, so it never depends on what the slug pattern accepts.
     path("claims/export.csv", views.claim_export, name="claim-export"),
     path("claims/<slug:slug>/", views.ClaimDetailView.as_view(), name="claim-detail"),

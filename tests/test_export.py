@@ -284,9 +284,9 @@ def test_web_export_lists_what_the_list_view_lists(client, query):
     page = 1
     while True:
         response = client.get(f"{reverse('claims:claim-list')}?{query}&page={page}")
-        table = response.context["table"]
-        listed += [row.record.pk for row in table.paginated_rows]
-        if not table.page.has_next():
+        page_shown = response.context["page"]
+        listed += [row.record.pk for row in page_shown.table.paginated_rows]
+        if not page_shown.pager.next_url:
             break
         page += 1
     exported = client.get(f"{reverse('claims:claim-export')}?{query}")
@@ -395,12 +395,12 @@ def test_both_writers_give_identical_bytes(postgres_only):
         published(),
         Claim.objects.published().order_by(F("reviewed_at").asc(nulls_last=True), "-pk"),
         Claim.objects.all().order_by("pk"),
-        select_claims(QueryDict("q=kratom"))[0],
-        select_claims(QueryDict("grade=nothing"))[0],
+        select_claims(QueryDict("q=kratom")).queryset,
+        select_claims(QueryDict("grade=nothing")).queryset,
         # Sort keys that are expressions (Lower, a CASE ordinal) and a descending sort whose
         # NULLs come first by default: the COPY query re-applies each one over the selection.
-        select_claims(QueryDict("sort=-subject"))[0],
-        select_claims(QueryDict("sort=grade"))[0],
+        select_claims(QueryDict("sort=-subject")).queryset,
+        select_claims(QueryDict("sort=grade")).queryset,
         Claim.objects.published().order_by("-reviewed_at", "pk"),
     ]
 

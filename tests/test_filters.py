@@ -12,8 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _select(query: str) -> list:
-    queryset, filterset = select_claims(QueryDict(query))
-    return list(queryset)
+    return list(select_claims(QueryDict(query)).queryset)
 
 
 def _claims():
@@ -103,19 +102,19 @@ def test_select_claims_subject_is_exact_not_partial():
 def test_select_claims_reports_bad_values_and_selects_nothing(query, message):
     ClaimFactory(published=True)
 
-    queryset, filterset = select_claims(QueryDict(query))
+    selection = select_claims(QueryDict(query))
 
-    assert list(queryset) == []
-    assert len(filterset.error_messages) == 1
-    assert message in filterset.error_messages[0]
+    assert list(selection.queryset) == []
+    assert len(selection.errors) == 1
+    assert message in selection.errors[0]
 
 
 def test_select_claims_unpublished_source_is_unknown():
     hidden = ClaimFactory(status=Status.CANDIDATE)
 
-    queryset, filterset = select_claims(QueryDict(f"source={hidden.source_id}"))
+    selection = select_claims(QueryDict(f"source={hidden.source_id}"))
 
-    assert filterset.error_messages == [
+    assert selection.errors == [
         f"Source: There is no published source with id {hidden.source_id}. "
         "See /sources/ for the sources we cover."
     ]
@@ -142,8 +141,8 @@ def test_sort_names_are_the_table_columns():
     names = [name for name, column in ClaimTable.base_columns.items()]
 
     for name in names:
-        queryset, filterset = select_claims(QueryDict(f"sort=-{name}"))
-        assert filterset.error_messages == []
+        selection = select_claims(QueryDict(f"sort=-{name}"))
+        assert selection.errors == []
 
 
 def test_select_claims_sorted_ties_follow_the_sort_direction():
@@ -159,4 +158,4 @@ def test_list_page_and_select_claims_agree(client):
 
     response = client.get(reverse("claims:claim-list") + "?" + query)
 
-    assert [row.record for row in response.context["table"].rows] == _select(query)
+    assert [row.record for row in response.context["page"].table.rows] == _select(query)

@@ -82,8 +82,8 @@ def assert_nothing_hidden(text, world):
 
 def facet_counts(response):
     return {
-        facet.name: {item["code"]: item["count"] for item in facet.items if item["count"]}
-        for facet in response.context["facets"]
+        facet.name: {item.code: item.count for item in facet.items if item.count}
+        for facet in response.context["page"].facets
     }
 
 
@@ -96,7 +96,7 @@ def test_hidden_claim_is_absent_from_the_list_search_and_counts(reader, world, q
     assert response.status_code == 200
     assert_nothing_hidden(body(response), world)
     expected_total = 0 if query in {"?q=zorblax", "?grade=high"} else 1
-    assert response.context["total"] == expected_total
+    assert response.context["page"].counts.total == expected_total
     if query in {"", "?q=kratom", "?subject=kratom", "?sort=-grade"}:
         assert facet_counts(response) == {
             "grade": {"very_low": 1},
@@ -109,7 +109,7 @@ def test_hidden_claim_is_absent_from_the_list_filtered_by_its_source(reader, wor
 
     assert response.status_code in {200, 400}
     assert "Zorblax lonely" not in body(response)
-    assert response.context["total"] == 0
+    assert response.context["page"].counts.total == 0
 
 
 @pytest.mark.parametrize("which", ["hidden", "lonely"])

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims.filters import select_claims
-from claims.listing import counts_from_grid
+from claims.sidetables import counts_from_grid
 from claims.models import Claim
 from claims.scales import ClaimType, Grade, Status, Verdict
 
@@ -29,11 +29,11 @@ PREV_RE = re.compile(r'<a rel="prev" href="([^"]+)"')
 
 
 def _ids(response) -> list[int]:
-    return [row.record.pk for row in response.context["table"].rows]
+    return [row.record.pk for row in response.context["page"].table.rows]
 
 
 def _selected(query: str) -> list[int]:
-    queryset, _ = select_claims(QueryDict(query))
+    queryset = select_claims(QueryDict(query)).queryset
     return [claim.pk for claim in queryset]
 
 
@@ -76,9 +76,9 @@ def _search_claims():
 def test_counts_from_grid_leave_out_each_facets_own_filter():
     grid = [("low", "supported", 3), ("low", "unsupported", 2), ("high", "unsupported", 5)]
 
-    counts = counts_from_grid(grid, ["low"], ["unsupported"])
+    counts = counts_from_grid(grid, {"grade": ["low"], "verdict": ["unsupported"]})
 
-    assert (counts.total, counts.grade, counts.verdict) == (
+    assert (counts.total, counts.facets["grade"], counts.facets["verdict"]) == (
         2,
         {"low": 2, "high": 5},
         {"supported": 3, "unsupported": 2},
@@ -201,10 +201,10 @@ def test_counts_are_exact(client, query):
     expected_grades = {
         code: len(_selected(_with(params, "grade", code))) for code in ("low", "very_low", "high")
     }
-    assert response.context["total"] == expected_total
-    assert response.context["total_exact"] is True
-    grade_facet = response.context["facets"][0]
-    assert {i["code"]: i["count"] for i in grade_facet.items if i["code"] in expected_grades} == (
+    assert response.context["page"].counts.total == expected_total
+    assert response.context["page"].counts.total_exact is True
+    grade_facet = response.context["page"].facets[0]
+    assert {i.code: i.count for i in grade_facet.items if i.code in expected_grades} == (
         expected_grades
     )
     assert f"{expected_total} claim" in response.content.decode()
@@ -218,8 +218,8 @@ def test_counts_are_exact_with_a_source_filter(client):
 
     response = client.get(f"{LIST}?source={source.pk}&grade=low")
 
-    assert response.context["total"] == 3
-    grade_counts = {i["code"]: i["count"] for i in response.context["facets"][0].items}
+    assert response.context["page"].counts.total == 3
+    grade_counts = {i.code: i.count for i in response.context["page"].facets[0].items}
     assert (grade_counts["low"], grade_counts["high"]) == (3, 1)
 
 
@@ -263,13 +263,13 @@ def test_bounded_search_over_the_bound_says_so_and_shows_no_wrong_number(client,
     response = client.get(LIST, {"q": "kratom"})
     html = response.content.decode()
 
-    assert response.context["total_exact"] is False
+    assert response.context["page"].counts.total_exact is False
     assert "More than 4 claims matching “kratom”" in html
     assert "shows the best of those" in html
     assert f"{len(matches)} claim" not in html
     # Every facet count is a lower bound and says so.
-    items = [item for facet in response.context["facets"] for item in facet.items]
-    assert all(item["at_least"] for item in items)
+    items = [item for facet in response.context["page"].facets for item in facet.items]
+    assert all(item.at_least for item in items)
     assert '<span class="visually-hidden">at least </span>' in html
     # The rows are real matches, ranked among themselves as select_claims ranks them.
     rows = _ids(response)
@@ -286,7 +286,7 @@ def test_bounded_search_over_the_bound_with_a_grade_filter(client, settings):
 
     matches = _selected("q=kratom&grade=low")
     assert len(matches) > 2
-    assert response.context["total_exact"] is False
+    assert response.context["page"].counts.total_exact is False
     assert set(_ids(response)) <= set(matches)
 
 
@@ -302,13 +302,13 @@ def test_sorted_search_over_the_bound_keeps_exact_rows_and_caps_the_counts(clien
     html = response.content.decode()
 
     assert _ids(response) == expected[:25]  # exact rows, in order
-    assert response.context["total_exact"] is False
+    assert response.context["page"].counts.total_exact is False
     assert "More than 8 claims matching “kratom”" in html
     assert "it stops counting at 8 matches: the rows are in order" in html
     assert "shows the best of those" not in html
     assert f"{len(expected)} claim" not in html
-    items = [item for facet in response.context["facets"] for item in facet.items]
-    assert all(item["at_least"] for item in items)
+    items = [item for facet in response.context["page"].facets for item in facet.items]
+    assert all(item.at_least for item in items)
 
 
 @pytest.mark.usefixtures("postgres_only")
@@ -318,11 +318,11 @@ def test_sorted_search_under_the_bound_counts_exactly(client):
 
     response = client.get(f"{LIST}?q=kratom&sort=-grade&grade=low")
 
-    assert response.context["total"] == len(expected)
-    assert response.context["total_exact"] is True
-    assert response.context["counts_exact"] is True
+    assert response.context["page"].counts.total == len(expected)
+    assert response.context["page"].counts.total_exact is True
+    assert response.context["page"].counts.exact is True
     assert _ids(response) == expected[:25]
-    grade_counts = {item["code"]: item["count"] for item in response.context["facets"][0].items}
+    grade_counts = {item.code: item.count for item in response.context["page"].facets[0].items}
     for grade in (Grade.LOW, Grade.MODERATE):
         assert grade_counts[grade] == len(_selected(f"q=kratom&grade={grade}"))
 
@@ -427,7 +427,7 @@ def test_facet_links_from_a_keyset_page_start_the_new_selection_at_its_top(clien
 
     response = client.get(f"{LIST}?after={claims[-1].pk}")
 
-    grade = {i["code"]: i["url"] for i in response.context["facets"][0].items}
+    grade = {i.code: i.url for i in response.context["page"].facets[0].items}
     assert grade["low"] == "?grade=low"
 
 
@@ -441,7 +441,7 @@ def test_bounded_search_filters_take_any_subject_text(client):
 
     assert response.status_code == 200
     assert _ids(response) == [wanted.pk]
-    assert response.context["total"] == 1
+    assert response.context["page"].counts.total == 1
 
 
 def _varied_claims(n: int = 80):
@@ -501,7 +501,7 @@ def test_deep_pages_of_a_sorted_search_over_the_bound_are_the_selections_rows(
 
     for number in (1, 2, 3):
         response = client.get(f"{LIST}?q=claim&sort=-reviewed_at&page={number}")
-        assert response.context["total_exact"] is False
+        assert response.context["page"].counts.total_exact is False
         assert _ids(response) == expected[25 * (number - 1) : 25 * number], number
 
 
@@ -538,7 +538,7 @@ def test_sorted_pages_read_their_index(query, index):
     """The ORDER BY select_claims writes is the expression its index holds (a change to one
     without the other would quietly sort every published claim on each page)."""
     _varied_claims(10)
-    queryset, _ = select_claims(QueryDict(query))
+    queryset = select_claims(QueryDict(query)).queryset
 
     plan = plan_without_sorting(queryset[:26])
 

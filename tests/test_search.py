@@ -145,7 +145,7 @@ def test_search_results_are_ordered_by_rank_then_newest(client):
     first = _claim("Kratom aids hair regrowth", quote_end=10)
     second = _claim("Kratom aids hair growth", quote_end=10)
 
-    queryset, _ = select_claims(QueryDict("q=hair"))
+    queryset = select_claims(QueryDict("q=hair")).queryset
 
     assert list(queryset) == [second, first]
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from claims import views
+from claims import detail
 from claims.columns import PAGE_COLUMNS
 from claims.models import Claim
 from claims.scales import Grade, Stance, Status, Verdict
@@ -20,8 +20,8 @@ JSON_LD_RE = re.compile(r'<script type="application/ld\+json">(.*?)</script>', r
 
 
 def _counts(response, name):
-    facet = next(f for f in response.context["facets"] if f.name == name)
-    return {item["code"]: item["count"] for item in facet.items}
+    facet = next(f for f in response.context["page"].facets if f.name == name)
+    return {item.code: item.count for item in facet.items}
 
 
 def test_home_redirects_to_claim_list(client):
@@ -45,7 +45,7 @@ def test_claim_list_shows_total_and_badges(client):
     response = client.get(LIST)
     html = response.content.decode()
 
-    assert response.context["total"] == 1
+    assert response.context["page"].counts.total == 1
     assert "1 claim</h2>" in html
     assert "Kratom aids hair regrowth" in html
     assert "Unpublished draft claim" not in html
@@ -60,7 +60,7 @@ def test_counts_leave_out_their_own_filter(client):
 
     response = client.get(LIST + "?grade=low&verdict=unsupported")
 
-    assert response.context["total"] == 1
+    assert response.context["page"].counts.total == 1
     assert _counts(response, "grade") == {"high": 0, "moderate": 0, "low": 1, "very_low": 1}
     assert _counts(response, "verdict") == {
         "supported": 1,
@@ -84,17 +84,17 @@ def test_count_links_add_and_remove_their_filter(client):
     ClaimFactory(published=True)
 
     response = client.get(LIST + "?q=hair&grade=low&sort=-grade&page=1")
-    grade = {i["code"]: i for i in response.context["facets"][0].items}
+    grade = {i.code: i for i in response.context["page"].facets[0].items}
 
-    assert grade["very_low"]["url"] == "?q=hair&grade=low&grade=very_low&sort=-grade"
-    assert grade["low"]["url"] == "?q=hair&sort=-grade"
-    assert grade["low"]["selected"] is True
+    assert grade["very_low"].url == "?q=hair&grade=low&grade=very_low&sort=-grade"
+    assert grade["low"].url == "?q=hair&sort=-grade"
+    assert grade["low"].selected is True
 
 
 def test_csv_link_carries_the_query(client):
     response = client.get(LIST + "?q=hair&grade=low&grade=very_low&page=2")
 
-    assert response.context["csv_url"] == "/claims/export.csv?q=hair&grade=low&grade=very_low"
+    assert response.context["page"].csv_url == "/claims/export.csv?q=hair&grade=low&grade=very_low"
 
 
 def test_export_url_is_declared_before_the_slug_route():
@@ -126,7 +126,7 @@ def test_bad_filter_values_give_a_page_with_a_message(client, query, message):
 
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert response.context["total"] == 0
+    assert response.context["page"].counts.total == 0
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_bad_page_numbers_explain_themselves(client, page, message):
 
     assert response.status_code == 200
     assert message in response.content.decode()
-    assert len(response.context["table"].page.object_list) == 1
+    assert len(response.context["page"].rows) == 1
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ def test_pagination_keeps_filters(client):
     response = client.get(LIST + "?grade=very_low")
 
     assert 'href="?grade=very_low&amp;page=2"' in response.content.decode()
-    assert len(response.context["table"].page.object_list) == 25
+    assert len(response.context["page"].rows) == 25
 
 
 def test_sort_links_keep_filters_and_drop_the_page_position(client):
@@ -175,8 +175,8 @@ def test_sort_links_keep_filters_and_drop_the_page_position(client):
 
     html = response.content.decode()
     assert 'aria-sort="descending"' in html
-    assert '<a href="?sort=grade&amp;grade=very_low">Evidence grade' in html
-    assert '<a href="?sort=claim&amp;grade=very_low">Claim' in html
+    assert '<a href="?grade=very_low&amp;sort=grade">Evidence grade' in html
+    assert '<a href="?grade=very_low&amp;sort=claim">Claim' in html
 
 
 def test_table_cells_escape_database_text(client):
@@ -198,7 +198,7 @@ def test_claim_list_query_count_is_flat(client, django_assert_num_queries, n_cla
     with django_assert_num_queries(3 if connection.vendor == "postgresql" else 2):
         response = client.get(LIST + "?q=kratom&grade=very_low")
 
-    assert len(response.context["table"].rows) == n_claims
+    assert len(response.context["page"].table.rows) == n_claims
 
 
 @pytest.mark.parametrize("n_sources", [1, 3])
@@ -210,7 +210,7 @@ def test_claim_list_source_filter_query_count_is_flat(client, django_assert_num_
     with django_assert_num_queries(3):
         response = client.get(f"{LIST}?{query}")
 
-    assert response.context["total"] == n_sources
+    assert response.context["page"].counts.total == n_sources
 
 
 def _published_claim_with_evidence():
@@ -328,7 +328,7 @@ def test_corrections_log_dates_are_the_published_history_in_order(client):
     assert [entry["date"] for entry in log] == expected
     assert all(entry["date"].tzinfo is not None for entry in log)
     # Without the page's annotation, corrections() reads the history itself: the same log.
-    assert views.corrections(Claim.objects.get(pk=claim.pk)) == log
+    assert detail.corrections(Claim.objects.get(pk=claim.pk)) == log
 
 
 def test_claim_page_evidence_is_newest_first_with_undated_works_last(client):
@@ -366,7 +366,7 @@ def test_unpublished_claims_are_invisible_everywhere(client, status):
 
     assert client.get(hidden.get_absolute_url()).status_code == 404
     assert "Secret draft" not in client.get(LIST + "?q=hair").content.decode()
-    assert client.get(LIST).context["total"] == 1
+    assert client.get(LIST).context["page"].counts.total == 1
     assert client.get(hidden.source.get_absolute_url()).status_code == 404
     assert "Secret draft" not in client.get("/sources/").content.decode()
     assert "Secret draft" not in client.get("/sitemap-claims.xml").content.decode()
@@ -532,5 +532,5 @@ def test_demo_data_tells_the_hair_story(client):
 
     response = client.get(LIST + "?q=hair+regrowth")
 
-    assert [row.record for row in response.context["table"].rows][0] == claim
+    assert [row.record for row in response.context["page"].table.rows][0] == claim
     assert "Unsupported: no evidence found" in client.get(claim.get_absolute_url()).content.decode()

@@ -15,11 +15,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
 from claims.export import iter_csv
-from claims.filters import select_claims
+from claims.filters import FILTERS, select_claims
 
 # Parameters of /claims/ that the command offers as options of their own (repeatable ones last).
 SINGLE_PARAMETERS = ("q", "sort")
-REPEATABLE_PARAMETERS = ("grade", "verdict", "claim_type", "subject", "source")
+REPEATABLE_PARAMETERS = tuple(spec.param for spec in FILTERS)
 PROGRESS_EVERY = 1.0  # seconds between progress lines
 
 
@@ -55,9 +55,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         params = build_query(options)
-        queryset, filterset = select_claims(params)
-        if filterset.errors:
-            problems = "; ".join(filterset.error_messages)
+        selection = select_claims(params)
+        if selection.errors:
+            problems = "; ".join(selection.errors)
             raise CommandError(f"Bad query {params.urlencode()!r}: {problems}")
 
         output = options["output"]
@@ -73,7 +73,7 @@ class Command(BaseCommand):
         show_progress = options["verbosity"] > 0 and self.stderr._out.isatty()
         self.written = 0
         try:
-            self.write(iter_csv(queryset, excel=options["excel"]), stream, show_progress)
+            self.write(iter_csv(selection.queryset, excel=options["excel"]), stream, show_progress)
         except Exception as exc:
             raise CommandError(
                 f"The export stopped after {self.written:,} bytes ({type(exc).__name__}: {exc}); "
