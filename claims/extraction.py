@@ -150,17 +150,6 @@ def _ends_with_abbreviation(text: str, start: int, stop: int) -> bool:
     return bool(words) and words[-1].lower().rstrip(".") in _ABBREVIATIONS
 
 
-def quote_context(text: str, start: int, end: int, *, sentences: int = 1) -> tuple[str, str]:
-    """The text before and after a quote, widened to whole sentences plus `sentences` more on
-    each side, for showing the quote where it stands."""
-    spans = sentence_spans(text)
-    first = next((i for i, (s, e) in enumerate(spans) if e > start), len(spans) - 1)
-    last = next((i for i, (s, e) in enumerate(spans) if e >= end), len(spans) - 1)
-    lo = spans[max(0, first - sentences)][0] if spans else 0
-    hi = spans[min(len(spans) - 1, last + sentences)][1] if spans else len(text)
-    return text[min(lo, start) : start], text[end : max(hi, end)]
-
-
 def topic_of(text: str) -> str:
     """The text's main topic: its most frequent content word, preferring capitalised ones."""
     words = re.findall(_WORD, text)

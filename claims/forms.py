@@ -39,7 +39,6 @@ class ClaimAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["seen_version"].initial = self.instance.version
-        self.stale_edit: services.StaleEdit | None = None
 
     def clean(self):
         cleaned = super().clean()
@@ -49,11 +48,8 @@ class ClaimAdminForm(forms.ModelForm):
         if seen is None:
             raise ValidationError("The form lost track of the claim's version; reload the page.")
         try:
-            # Locks the row until the admin's transaction ends, so no save can slip in between
-            # this check and ours.
-            services.lock_claim(claim=self.instance, seen_version=seen)
+            services.check_version(claim=self.instance, seen_version=seen)
         except services.StaleEdit as stale:
-            self.stale_edit = stale
             # Saving again now overwrites their version knowingly: the user has seen the diff.
             self.data = self.data.copy()
             self.data[self.add_prefix("seen_version")] = stale.claim.version
@@ -101,10 +97,9 @@ class CitationForm(forms.ModelForm):
 
 
 class AssessmentFormSet(BaseInlineFormSet):
-    """Checks the grade against the computed certainty before anything is saved.
-
-    `self.instance` is the claim with the main form's values already applied; the admin sets
-    `_grade_chosen_explicitly` on it when the reviewer changed the grade field.
+    """Checks the grade against the computed certainty before anything is saved, so a grade
+    that contradicts the assessment comes back as a message on the form, not a refusal after
+    it. `self.instance` is the claim with the main form's values already applied.
     """
 
     def clean(self):
@@ -116,11 +111,6 @@ class AssessmentFormSet(BaseInlineFormSet):
                 continue
             assessment = form.instance  # holds the submitted values once the form is valid
             try:
-                services.resolve_grade(
-                    chosen=self.instance.grade,
-                    computed=assessment.computed_grade,
-                    override_reason=assessment.override_reason,
-                    chosen_explicitly=getattr(self.instance, "_grade_chosen_explicitly", False),
-                )
+                services.assessed_grade(claim=self.instance, assessment=assessment)
             except ValidationError as error:
                 form.add_error("override_reason", error.message_dict["grade"])

@@ -1,9 +1,11 @@
 """Writes that enforce the editorial rules: the admin, views and commands all call these.
 
-Every write to a claim goes through `_save_claim`, which bumps `version` (optimistic locking)
-and records the acting user on the history row.
+Every edit of a claim goes through `_save_claim`, which bumps `version` (optimistic locking)
+and records the acting user on the history row; an edit from the admin or in code is one
+call of `save_claim`, which holds the claim's row lock for the whole edit.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -12,8 +14,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from . import extraction
-from .models import Citation, Claim, Evidence, GradeAssessment, Source
-from .scales import ClaimType, Grade, Stance, Status, Verdict
+from .models import Claim, Evidence, GradeAssessment, Source
+from .scales import ClaimType, Grade, Status, Verdict
 
 # Fields a grader owns; a change to any of them stamps reviewed_by/reviewed_at.
 GRADING_FIELDS = ("grade", "verdict", "rationale")
@@ -85,6 +87,17 @@ def _display(field, value) -> str:
     return Truncator(str(value)).chars(120) if value not in (None, "") else "—"
 
 
+def check_version(*, claim: Claim, seen_version: int) -> None:
+    """Refuse (StaleEdit) when the stored claim moved past `seen_version`; locks nothing.
+
+    The admin's form calls it so that a reviewer who opened an old version sees the other
+    person's changes beside their own input; `save_claim` checks again under the lock.
+    """
+    current = Claim.objects.only("version").get(pk=claim.pk)
+    if current.version != seen_version:
+        raise StaleEdit(Claim.objects.get(pk=claim.pk), seen_version)
+
+
 def lock_claim(*, claim: Claim, seen_version: int | None) -> Claim:
     """Lock the claim's row until the transaction ends; refuse if it moved past `seen_version`.
 
@@ -130,30 +143,50 @@ def resolve_grade(
     return computed
 
 
-def save_claim_edit(
-    *, claim: Claim, user, seen_version: int, changed_fields: list[str], assessment=None
-) -> Claim:
-    """Save an edited claim (its fields already set on `claim`) after the version check.
+def assessed_grade(*, claim: Claim, assessment: GradeAssessment) -> Grade:
+    """The grade `claim` (holding an edit's values) gets from `assessment`: see resolve_grade.
 
-    Stamps reviewed_by/at when a grading field changed. With an assessment, the claim's grade
-    follows the computed certainty unless overridden with a reason.
+    A grade is chosen explicitly when the edit changes the stored one.
+    """
+    stored = Claim.objects.filter(pk=claim.pk).values_list("grade", flat=True).first()
+    return resolve_grade(
+        chosen=claim.grade,
+        computed=assessment.computed_grade,
+        override_reason=assessment.override_reason,
+        chosen_explicitly=claim.grade != (stored or Grade.UNGRADED),
+    )
+
+
+def save_claim(
+    *, claim: Claim, user, seen_version: int | None, save_related: Callable[[Claim], None]
+) -> Claim:
+    """Save an edited claim with its evidence links and GRADE assessment, as one edit.
+
+    `claim` holds the edit's values; `save_related(claim)` saves what belongs to it (the
+    admin's inlines). In one transaction, under the claim's row lock: refuse a stale
+    `seen_version` (StaleEdit: nothing is saved), save the related rows, let the assessment
+    decide the grade unless it is overridden with a reason, stamp the reviewer when grade,
+    verdict or rationale changed, and bump the version once, with one history row.
+    A new claim (no pk) is stored through `insert_claim` first and starts in review: a
+    reviewer who adds a claim by hand has accepted it.
     """
     with transaction.atomic():
-        current = lock_claim(claim=claim, seen_version=seen_version)
-        claim.version = current.version
-        if assessment is not None:
-            claim.grade = resolve_grade(
-                chosen=claim.grade,
-                computed=assessment.computed_grade,
-                override_reason=assessment.override_reason,
-                chosen_explicitly="grade" in changed_fields,
-            )
-        if any(getattr(claim, f) != getattr(current, f) for f in GRADING_FIELDS):
+        if claim.pk is None:
+            claim.status = Status.IN_REVIEW
+            stored = None
+            insert_claim(claim=claim, user=user)
+        else:
+            stored = lock_claim(claim=claim, seen_version=seen_version)
+            claim.version = stored.version
+        save_related(claim)
+        if (assessment := GradeAssessment.objects.filter(claim=claim).first()) is not None:
+            claim.grade = assessed_grade(claim=claim, assessment=assessment)
+        before = stored or Claim()  # a new claim is compared with an ungraded one
+        if any(getattr(claim, f) != getattr(before, f) for f in GRADING_FIELDS):
             claim.reviewed_by, claim.reviewed_at = user, timezone.now()
         return _save_claim(claim, user=user)
 
 
-@transaction.atomic
 def grade_claim(
     *,
     claim: Claim,
@@ -168,27 +201,27 @@ def grade_claim(
 
     `assessment` holds GradeAssessment field values; when given, the computed certainty
     decides the grade unless `assessment["override_reason"]` explains a different one.
-    Refused with StaleEdit if someone saved the claim after `seen_version`.
+    The same edit as the admin's (save_claim), refused with StaleEdit if someone saved the
+    claim after `seen_version`.
     """
     if not reviewer.has_perm("claims.grade_claim"):
         raise WorkflowError("You do not have permission to grade claims.")
-    current = lock_claim(claim=claim, seen_version=seen_version)
-    if assessment is not None:
-        record, _ = GradeAssessment.objects.get_or_create(claim=current)
+    edited = Claim.objects.get(pk=claim.pk)
+    edited.grade, edited.verdict, edited.rationale = grade, verdict, rationale
+
+    def save_assessment(saved: Claim) -> None:
+        if assessment is None:
+            return
+        record = GradeAssessment.objects.filter(claim=saved).first() or GradeAssessment(claim=saved)
         for name, value in assessment.items():
             setattr(record, name, value)
         record._history_user = reviewer
         record.full_clean()
         record.save()
-        grade = resolve_grade(
-            chosen=grade,
-            computed=record.computed_grade,
-            override_reason=record.override_reason,
-            chosen_explicitly=grade != current.grade,
-        )
-    current.grade, current.verdict, current.rationale = grade, verdict, rationale
-    current.reviewed_by, current.reviewed_at = reviewer, timezone.now()
-    return _save_claim(current, user=reviewer)
+
+    return save_claim(
+        claim=edited, user=reviewer, seen_version=seen_version, save_related=save_assessment
+    )
 
 
 def publish_problems(claim: Claim) -> list[str]:
@@ -232,16 +265,6 @@ def send_to_review(*, claim: Claim, user) -> Claim:
     )
     current.statement = extraction.normalise_statement(current.statement)
     return _save_claim(current, user=user)
-
-
-def accept_candidate(*, claim: Claim, user, statement: str | None = None) -> Claim:
-    """Accept a candidate into review, optionally with the reviewer's normalised statement."""
-    with transaction.atomic():
-        if statement is not None:
-            current = lock_claim(claim=claim, seen_version=None)
-            current.statement = statement
-            _save_claim(current, user=user)
-        return send_to_review(claim=claim, user=user)
 
 
 @transaction.atomic
@@ -289,23 +312,6 @@ def unpublish_claim(*, claim: Claim, user) -> Claim:
 
 
 @transaction.atomic
-def attach_citation(
-    *, claim: Claim, citation: Citation, stance: str, finding: str = "", user
-) -> Evidence:
-    """Link a citation to a claim with its stance (or update the existing link)."""
-    current = lock_claim(claim=claim, seen_version=None)
-    link = Evidence.objects.filter(claim=current, citation=citation).first() or Evidence(
-        claim=current, citation=citation
-    )
-    link.stance, link.finding = Stance(stance), finding
-    link._history_user = user
-    link.full_clean()
-    link.save()
-    _save_claim(current, user=user)
-    return link
-
-
-@transaction.atomic
 def create_claim(
     *,
     source: Source,
@@ -320,8 +326,6 @@ def create_claim(
     status: str = Status.CANDIDATE,
 ) -> Claim:
     """A new (unpublished) claim quoting `source`; the quote is located when offsets are omitted."""
-    if status == Status.PUBLISHED:
-        raise WorkflowError("a new claim cannot start published; publish it after review")
     claim = Claim(
         source=source,
         statement=statement,
@@ -333,6 +337,13 @@ def create_claim(
         claim_type=claim_type,
         status=status,
     )
+    return insert_claim(claim=claim, user=user)
+
+
+def insert_claim(*, claim: Claim, user) -> Claim:
+    """Store a new claim (never published at birth), its quote checked against its source."""
+    if claim.status == Status.PUBLISHED:
+        raise WorkflowError("a new claim cannot start published; publish it after review")
     claim._history_user = user
     claim.full_clean()
     claim.save()

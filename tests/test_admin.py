@@ -19,7 +19,7 @@ from tests.factories import (
     staff_in,
 )
 from tests.plans import plan_without_sorting
-from tests.test_permissions import change_form_data
+from tests.test_permissions import change_form_data, new_evidence_data
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def test_subject_filter_lists_each_subject_once_and_ignores_case(client):
 
 
 def test_subject_filter_lists_a_bounded_number_and_keeps_the_chosen_one(client, monkeypatch):
-    monkeypatch.setattr("claims.admin.SUBJECTS_LISTED", 2)
+    monkeypatch.setattr("claims.admin.filters.SUBJECTS_LISTED", 2)
     client.force_login(staff_in("Reviewers"))
     for subject in ("alpha", "beta", "gamma", "delta"):
         ClaimFactory(subject=subject)
@@ -273,16 +273,18 @@ def test_work_queue_reads_its_index():
     assert "claim_work_queue_idx" in plan
 
 
-def test_change_page_highlights_the_quote_in_its_sentences_escaped(client):
+def test_change_page_highlights_the_quote_in_its_paragraph_escaped(client):
     client.force_login(staff_in("Reviewers"))
-    source = SourceFactory(text="First <b>one</b>. Kratom may help hair. Last one. Far away.")
-    claim = ClaimFactory(source=source, quote="Kratom may help hair.", quote_start=18, quote_end=39)
+    source = SourceFactory(
+        text="A heading\nFirst <b>one</b>. Kratom may help hair. Last one.\nAnother paragraph."
+    )
+    claim = ClaimFactory(source=source, quote="Kratom may help hair.", quote_start=28, quote_end=49)
 
     response = client.get(reverse("admin:claims_claim_change", args=[claim.pk]))
 
     assert (
-        "…First &lt;b&gt;one&lt;/b&gt;. <mark>Kratom may help hair.</mark> Last one.…"
-        in response.content.decode()
+        '<blockquote class="quote-context">First &lt;b&gt;one&lt;/b&gt;. '
+        "<mark>Kratom may help hair.</mark> Last one.</blockquote>" in response.content.decode()
     )
 
 
@@ -491,8 +493,10 @@ def test_history_page_shows_diffs_and_evidence_with_users(client):
         rationale="R",
         seen_version=1,
     )
-    services.attach_citation(
-        claim=claim, citation=CitationFactory(authors="Doe A"), stance=Stance.MIXED, user=reviewer
+    claim.refresh_from_db()
+    client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        new_evidence_data(claim, CitationFactory(authors="Doe A"), Stance.MIXED),
     )
 
     response = client.get(reverse("admin:claims_claim_history", args=[claim.pk]))
@@ -581,3 +585,63 @@ def test_repeated_failed_logins_lock_the_account(client):
 
     assert response.status_code == 429
     assert "locked for one hour" in response.content.decode()
+
+
+def test_a_save_that_slips_in_after_the_forms_check_is_refused_by_the_save(client, monkeypatch):
+    ana, ben = staff_in("Reviewers", username="ana"), staff_in("Reviewers", username="ben")
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+    data = change_form_data(claim, rationale="Ben's view.")
+    checked = services.check_version
+
+    def ana_saves_right_after_the_check(*, claim, seen_version):
+        checked(claim=claim, seen_version=seen_version)
+        services.grade_claim(
+            claim=claim,
+            reviewer=ana,
+            grade=Grade.LOW,
+            verdict=Verdict.UNSUPPORTED,
+            rationale="Ana's view.",
+            seen_version=seen_version,
+        )
+
+    monkeypatch.setattr(services, "check_version", ana_saves_right_after_the_check)
+    client.force_login(ben)
+
+    response = client.post(reverse("admin:claims_claim_change", args=[claim.pk]), data)
+
+    assert response.status_code == 302
+    assert any("Not saved: ana changed this claim" in m for m in messages_of(response))
+    claim.refresh_from_db()
+    # Ana's save ran inside Ben's request here, so the refusal rolled it back with his.
+    assert (claim.rationale, claim.version) == ("", 1)
+
+
+def test_a_claim_added_in_the_admin_is_checked_and_starts_in_review(client):
+    reviewer = staff_in("Reviewers")
+    client.force_login(reviewer)
+    source = SourceFactory()
+    data = {
+        "statement": "Kratom aids hair regrowth",
+        "subject": "kratom",
+        "outcome": "hair regrowth",
+        "claim_type": "efficacy",
+        "source": source.pk,
+        "quote": "Kratom may help hair regrow after detox.",
+        "quote_start": "",
+        "quote_end": "",
+        "grade": Grade.UNGRADED,
+        "verdict": Verdict.UNRATED,
+        "rationale": "",
+        **{
+            f"{prefix}-{key}": 0
+            for prefix in ("evidence", "assessment")
+            for key in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+
+    response = client.post(reverse("admin:claims_claim_add"), data)
+
+    assert response.status_code == 302
+    claim = Claim.objects.get()
+    assert (claim.status, claim.quote_start, claim.quote_end) == (Status.IN_REVIEW, 0, 40)
+    assert {h.history_user for h in claim.history.all()} == {reviewer}

@@ -45,7 +45,12 @@ def build_data():
     for n, claim in enumerate([*claims, published]):
         EvidenceFactory(claim=claim, citation=shared, stance=Stance.values[n % 4])
         EvidenceFactory(claim=claim, finding=f"Finding {n}: ⊕⊕◯◯ – ok")
-    GradeAssessment.objects.create(claim=published, risk_of_bias=-1, risk_of_bias_note="Bias.")
+    GradeAssessment.objects.create(
+        claim=published,
+        risk_of_bias=-1,
+        risk_of_bias_note="Bias.",
+        override_reason="Two consistent trials since.",  # so the grade may differ
+    )
     grade_claim(
         claim=published,
         reviewer=User.objects.get(pk=reviewer.pk),

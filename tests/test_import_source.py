@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from claims.extraction import extract_candidates, normalise_statement, quote_context
+from claims.extraction import extract_candidates, normalise_statement
 from claims.models import Claim, Source
 from claims.scales import ClaimType, Status
 
@@ -144,12 +144,3 @@ def test_bad_url_is_refused_and_nothing_is_written():
 
 def test_normalise_statement_cleans_and_capitalises():
     assert normalise_statement(' "kratom  eases\nwithdrawal." ') == "Kratom eases withdrawal"
-
-
-def test_quote_context_widens_to_neighbouring_sentences():
-    text = "One. Two has the quote here. Three. Four."
-    start = text.index("the quote")
-
-    before, after = quote_context(text, start, start + len("the quote"))
-
-    assert (before, after) == ("One. Two has ", " here. Three.")

@@ -267,3 +267,27 @@ def test_published_queryset_holds_only_published_claims():
         ClaimFactory(status=status)
 
     assert list(Claim.objects.published()) == [published]
+
+
+def test_quote_context_is_the_quotes_paragraph():
+    source = SourceFactory(text="Heading\nBefore it. Kratom eases pain. After it.\nNext paragraph.")
+    claim = ClaimFactory(source=source, quote="Kratom eases pain.", quote_start=19, quote_end=37)
+
+    context = claim.quote_context()
+
+    assert (context.before, context.quote, context.after) == (
+        "Before it. ",
+        "Kratom eases pain.",
+        " After it.",
+    )
+
+
+def test_quote_context_is_cut_to_its_width_with_ellipses():
+    text = "a" * 50 + "QUOTE" + "b" * 50
+    claim = ClaimFactory(
+        source=SourceFactory(text=text), quote="QUOTE", quote_start=50, quote_end=55
+    )
+
+    context = claim.quote_context(width=10)
+
+    assert (context.before, context.after) == ("…" + "a" * 10, "b" * 10 + "…")

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims.filters import select_claims
-from claims.sidetables import counts_from_grid
 from claims.models import Claim
 from claims.scales import ClaimType, Grade, Status, Verdict
+from claims.sidetables import counts_from_grid
 
 from .factories import ClaimFactory, SourceFactory
 from .plans import plan_without_sorting

@@ -70,6 +70,22 @@ def change_form_data(claim, **overrides):
     return data
 
 
+def new_evidence_data(claim, citation, stance, finding=""):
+    """change_form_data(claim) with one more evidence row: `citation` with its stance."""
+    data = change_form_data(claim)
+    i = data["evidence-TOTAL_FORMS"]
+    data["evidence-TOTAL_FORMS"] = i + 1
+    data.update(
+        {
+            f"evidence-{i}-claim": claim.pk,
+            f"evidence-{i}-citation": citation.pk,
+            f"evidence-{i}-stance": stance,
+            f"evidence-{i}-finding": finding,
+        }
+    )
+    return data
+
+
 def ready_claim():
     claim = ClaimFactory(
         status=Status.IN_REVIEW,

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from claims import services
 from claims.models import Claim, Evidence
@@ -10,6 +11,7 @@ from tests.factories import (
     EvidenceFactory,
     staff_in,
 )
+from tests.test_permissions import new_evidence_data
 
 pytestmark = pytest.mark.django_db
 
@@ -81,11 +83,12 @@ def test_stale_second_save_is_refused_naming_who_when_and_what():
     assert (claim.grade, claim.rationale, claim.version) == (Grade.LOW, "Ana's reasons.", 2)
 
 
-def test_stale_edit_lists_evidence_added_since():
-    user = staff_in("Reviewers", username="ana")
+def test_stale_edit_lists_evidence_added_since(client):
+    client.force_login(staff_in("Reviewers", username="ana"))
     claim = ClaimFactory(status=Status.IN_REVIEW)
-    services.attach_citation(
-        claim=claim, citation=CitationFactory(title="A trial"), stance=Stance.CONTRADICTS, user=user
+    client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        new_evidence_data(claim, CitationFactory(title="A trial"), Stance.CONTRADICTS),
     )
 
     with pytest.raises(services.StaleEdit) as refused:
@@ -204,33 +207,11 @@ def test_unpublish_returns_the_claim_to_review():
     assert claim.status == Status.IN_REVIEW
 
 
-def test_accept_candidate_moves_it_to_review_with_a_normalised_statement():
-    claim = ClaimFactory(status=Status.CANDIDATE)
-
-    services.accept_candidate(
-        claim=claim, user=staff_in("Reviewers"), statement="  kratom aids   hair regrowth. "
-    )
-
-    claim.refresh_from_db()
-    assert (claim.status, claim.statement) == (Status.IN_REVIEW, "Kratom aids hair regrowth")
-
-
 def test_reject_is_refused_for_a_published_claim():
     claim = ClaimFactory(published=True)
 
     with pytest.raises(services.WorkflowError, match="cannot reject a claim that is published"):
         services.reject_claim(claim=claim, user=staff_in("Editors"))
-
-
-def test_attach_citation_updates_an_existing_link():
-    user = staff_in("Reviewers")
-    link = EvidenceFactory(stance=Stance.SUPPORTS)
-
-    services.attach_citation(
-        claim=link.claim, citation=link.citation, stance=Stance.MIXED, finding="Mixed.", user=user
-    )
-
-    assert list(Evidence.objects.values_list("pk", "stance")) == [(link.pk, Stance.MIXED)]
 
 
 def test_create_claim_locates_the_quote():

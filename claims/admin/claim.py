@@ -1,50 +1,29 @@
-"""The reviewers' and editors' workspace: a claim work queue, grading, sources and citations.
+"""The claims' work queue and change page: grading, evidence, workflow buttons and actions.
 
 Status changes go through the workflow services (actions and the buttons under the change
-form), never through a form field, so every rule and permission is checked in one place.
+form), never through a form field; an edit is one call of `services.save_claim`.
 """
 
 import dataclasses
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, models
-from django.db.models import Exists, OuterRef, Value
-from django.db.models.functions import Lower
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from . import export, services
-from .extraction import quote_context
-from .filters import MAX_QUERY_LENGTH, parse_id
-from .forms import AssessmentFormSet, CitationForm, ClaimAdminForm
-from .models import (
-    Citation,
-    Claim,
-    Evidence,
-    GradeAssessment,
-    Source,
-    normalize_doi,
-    work_queue_rank,
-)
-from .scales import Grade, Status
-from .search import clean_text, search_filter
-
-GRADING_FIELDS = ("grade", "verdict", "rationale")
-MAX_SUBJECT_LENGTH = Claim._meta.get_field("subject").max_length
-SUBJECTS_LISTED = 100  # the subject filter lists this many subjects, A to Z; search finds others
-RETRACTED_BADGE = "⚠ RETRACTED"
-# A pasted "example.org/x" gets https://, not http:// (and Django 5.2 warns without it).
-URL_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
-
-
-def can_grade(request) -> bool:
-    return request.user.has_perm("claims.grade_claim")
+from .. import export, services
+from ..filters import MAX_QUERY_LENGTH, parse_id
+from ..forms import AssessmentFormSet, ClaimAdminForm
+from ..models import Claim, Evidence, GradeAssessment, work_queue_rank
+from ..scales import Grade, Status
+from ..search import clean_text, search_filter
+from ..services import GRADING_FIELDS
+from .common import RETRACTED_BADGE, can_grade
+from .filters import RetractedCitationFilter, ReviewerFilter, SourceFilter, SubjectFilter
 
 
 class ReadableHistoryHelper(HistoricalRecordContextHelper):
@@ -63,110 +42,6 @@ class ReadableHistoryHelper(HistoricalRecordContextHelper):
         if value in (None, ""):
             return "—"
         return super().prepare_delta_change_value(change, value)
-
-
-class RetractedCitationFilter(admin.SimpleListFilter):
-    title = "cites a retracted work"
-    parameter_name = "retracted"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(cites_retracted=True)
-        if self.value() == "no":
-            return queryset.filter(cites_retracted=False)
-        return queryset
-
-
-class SubjectFilter(admin.SimpleListFilter):
-    """Claims about one subject (any case), listing the subjects claims have.
-
-    Django's own filter would read every claim for its DISTINCT (0.75 s at a million); this
-    one walks the lower(subject) index from one subject to the next, one probe each.
-    """
-
-    title = "subject"
-    parameter_name = "subject"
-
-    def lookups(self, request, model_admin):
-        table = Claim._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""WITH RECURSIVE subjects(value, n) AS (
-                        SELECT min(lower(subject)), 1 FROM {table}
-                        UNION ALL
-                        SELECT (SELECT min(lower(subject)) FROM {table}
-                                WHERE lower(subject) > subjects.value), n + 1
-                        FROM subjects WHERE subjects.value IS NOT NULL AND n < %s
-                    )
-                    SELECT value FROM subjects WHERE value IS NOT NULL AND value <> ''""",
-                [SUBJECTS_LISTED],
-            )
-            subjects = [value for (value,) in cursor.fetchall()]
-        # The chosen subject is listed (and marked as chosen) however it was typed.
-        chosen = self.value() or ""
-        choices = [(chosen if s == chosen.lower() else s, s) for s in subjects]
-        if chosen and chosen.lower() not in subjects:
-            choices.append((chosen, chosen))
-        return choices
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if "\x00" in value or len(value) > MAX_SUBJECT_LENGTH:
-            return queryset.none()  # no subject is like that (and PostgreSQL refuses NUL)
-        # lower() on both sides, by the database (SQLite's lower() leaves non-ASCII letters
-        # alone, so lowering the value in Python would miss "Ärger"); the column side is the
-        # expression the index holds (iexact writes UPPER()).
-        return queryset.alias(subject_lower=Lower("subject")).filter(
-            subject_lower=Lower(Value(value))
-        )
-
-
-class SourceFilter(admin.SimpleListFilter):
-    """Claims taken from one source: shown when a source is chosen (a source's admin page and
-    the source column link here); listing every source would list fifty thousand."""
-
-    title = "source"
-    parameter_name = "source__id__exact"
-
-    def lookups(self, request, model_admin):
-        # A filter with no choices is not applied at all (Django skips it), so a chosen value
-        # is always a choice, even one that names no source (it then lists nothing).
-        value = self.value()
-        if value is None:
-            return []
-        source = None
-        if (pk := parse_id(value)) is not None:
-            source = Source.objects.filter(pk=pk).only("title").first()
-        label = Truncator(source.title).chars(60) if source else f"no source with ID {value}"
-        return [(value, label)]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        pk = parse_id(value)
-        return queryset.none() if pk is None else queryset.filter(source_id=pk)
-
-
-class ReviewerFilter(admin.RelatedFieldListFilter):
-    """Claims last graded by one person, choosing among the people who graded any claim.
-
-    Asked per account (an index probe on reviewed_by each; accounts are few), not as the
-    DISTINCT reviewers of every claim, which read the whole table.
-    """
-
-    def field_choices(self, field, request, model_admin):
-        reviewers = (
-            get_user_model()
-            .objects.filter(Exists(Claim.objects.filter(reviewed_by=OuterRef("pk"))))
-            .order_by("username")
-        )
-        return [(user.pk, str(user)) for user in reviewers]
 
 
 class EvidenceInline(admin.TabularInline):
@@ -364,13 +239,13 @@ class ClaimAdmin(SimpleHistoryAdmin):
     def quote_in_context(self, obj):
         if obj is None or obj.pk is None:
             return "Shown once the claim is saved."
-        before, after = quote_context(obj.source.text, obj.quote_start, obj.quote_end)
+        context = obj.quote_context(width=300)
         return format_html(
-            '<blockquote class="quote-context">…{}<mark>{}</mark>{}…</blockquote>'
+            '<blockquote class="quote-context">{}<mark>{}</mark>{}</blockquote>'
             "<p>From “{}”, characters {}–{}.</p>",
-            before,
-            obj.quote,
-            after,
+            context.before,
+            context.quote,
+            context.after,
             obj.source.title,
             obj.quote_start,
             obj.quote_end,
@@ -382,29 +257,29 @@ class ClaimAdmin(SimpleHistoryAdmin):
             return "Not public (only published claims are)."
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
 
-    def save_form(self, request, form, change):
-        claim = super().save_form(request, form, change)
-        claim._grade_chosen_explicitly = "grade" in form.changed_data
-        return claim
-
     def save_model(self, request, obj, form, change):
-        if change:
-            return  # saved in save_related, after the inlines, so the assessment is known
-        obj.status = Status.IN_REVIEW  # a claim a reviewer adds by hand is already accepted
-        obj._history_user = request.user
-        obj.save()
+        """Nothing here: the claim is saved with its inlines, as one edit, in save_related."""
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        claim = form.instance
-        seen = form.cleaned_data.get("seen_version") if change else claim.version
-        services.save_claim_edit(
-            claim=claim,
+        """The whole save: services.save_claim locks the claim, checks the version the
+        reviewer started from, saves the inlines (evidence, assessment) and then the claim."""
+        services.save_claim(
+            claim=form.instance,
             user=request.user,
-            seen_version=seen,
-            changed_fields=form.changed_data,
-            assessment=GradeAssessment.objects.filter(claim=claim).first(),
+            seen_version=form.cleaned_data.get("seen_version"),
+            save_related=lambda claim: super(ClaimAdmin, self).save_related(
+                request, form, formsets, change
+            ),
         )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.StaleEdit as stale:
+            # Someone saved between the form's version check and the save's (the form's own
+            # check catches the usual case and keeps the input): nothing was saved.
+            self.message_user(request, f"Not saved: {stale.message}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
@@ -511,113 +386,3 @@ class ClaimAdmin(SimpleHistoryAdmin):
         # columns. Any status may be exported here; the status column says which.
         selected = Claim.objects.filter(pk__in=queryset.order_by().values("pk"))
         return export.admin_csv_response(selected)
-
-
-@admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
-    form = CitationForm
-    formfield_overrides = URL_OVERRIDES
-    list_display = ("retraction", "title", "authors", "year", "study_design", "doi", "pmid")
-    list_display_links = ("title",)
-    list_filter = ("is_retracted", "study_design", "year")
-    search_fields = ("title", "authors", "doi", "pmid")
-    readonly_fields = ("retraction_warning", "claims_citing")
-    fieldsets = [
-        (None, {"fields": ("retraction_warning", "title", "authors", "year", "venue")}),
-        ("Identifiers", {"fields": ("doi", "pmid", "url")}),
-        ("Design", {"fields": ("study_design", "design_note", "is_retracted")}),
-        ("Used by", {"fields": ("claims_citing",)}),
-    ]
-
-    def get_search_results(self, request, queryset, search_term):
-        # A DOI pasted as a doi.org link finds the work stored under its bare DOI.
-        if search_term.lower().startswith(("http://", "https://", "doi:")) and "doi" in (
-            search_term.lower()
-        ):
-            search_term = normalize_doi(search_term)
-        return super().get_search_results(request, queryset, search_term)
-
-    @admin.display(description="retracted", ordering="is_retracted")
-    def retraction(self, obj):
-        return format_html("<strong>{}</strong>", RETRACTED_BADGE) if obj.is_retracted else ""
-
-    @admin.display(description="status")
-    def retraction_warning(self, obj):
-        if obj is not None and obj.is_retracted:
-            return format_html(
-                "<strong>{}</strong> — this work has been retracted; claims citing it are "
-                "flagged in the queue.",
-                RETRACTED_BADGE,
-            )
-        return "Not retracted."
-
-    @admin.display(description="claims citing this work")
-    def claims_citing(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        links = obj.evidence.select_related("claim").order_by("claim__statement")[:100]
-        if not links:
-            return "None yet."
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                '<li><a href="{}">{}</a> ({})</li>',
-                (
-                    (
-                        reverse("admin:claims_claim_change", args=[link.claim_id]),
-                        Truncator(link.claim.statement).chars(80),
-                        link.get_stance_display(),
-                    )
-                    for link in links
-                ),
-            ),
-        )
-
-
-@admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_OVERRIDES
-    list_display = ("title", "kind", "publisher", "published_on", "created_at")
-    list_filter = ("kind",)
-    search_fields = ("title", "publisher", "author", "url")
-    readonly_fields = ("claims_taken",)
-    fieldsets = [
-        (None, {"fields": ("title", "kind", "url", "publisher", "author", "published_on")}),
-        ("Text", {"fields": ("text", "note")}),
-        ("Claims taken from it", {"fields": ("claims_taken",)}),
-    ]
-
-    @admin.display(description="claims")
-    def claims_taken(self, obj):
-        if obj is None or obj.pk is None:
-            return "Import a text with `manage.py import_source` to propose candidate claims."
-        claims = obj.claims.order_by("quote_start", "pk").only(
-            "pk", "statement", "status", "grade", "quote_start"
-        )
-        if not claims:
-            return "No claims yet."
-        queue = reverse("admin:claims_claim_changelist") + f"?source__id__exact={obj.pk}"
-        return format_html(
-            '<p><a href="{}">These claims in the work queue</a> (to filter, sort and act on '
-            "them).</p><ol>{}</ol>",
-            queue,
-            format_html_join(
-                "",
-                '<li><a href="{}">{}</a> — {}, {}</li>',
-                (
-                    (
-                        reverse("admin:claims_claim_change", args=[claim.pk]),
-                        Truncator(claim.statement).chars(90),
-                        claim.get_status_display(),
-                        claim.grade_choice.display,
-                    )
-                    for claim in claims
-                ),
-            ),
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        # Claims quote a source by offsets; only a superuser removes one (and PROTECT still
-        # refuses while any claim quotes it).
-        return request.user.is_superuser

@@ -1,0 +1,3 @@
+"""The reviewers' and editors' workspace: a claim work queue, grading, sources and citations."""
+
+from . import citation, claim, source  # noqa: F401 - each registers its ModelAdmin
