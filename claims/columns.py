@@ -14,94 +14,30 @@ class ClaimColumn:
     label: str  # the table header a reader sees
     field: str | None  # the ORM path or annotation the value comes from; None when computed
     on_page: bool = False
-    description: str = ""
+    # What the value is: free "text" (made formula-safe in the CSV), a "code" of a scale,
+    # a "number" or a "timestamp"; a column without a field is computed by the export.
+    value: str = "text"
 
 
 CLAIM_COLUMNS: tuple[ClaimColumn, ...] = (
-    ClaimColumn("id", "ID", "pk", description="The claim's permanent number."),
-    ClaimColumn(
-        "claim",
-        "Claim",
-        "statement",
-        on_page=True,
-        description="The checkable statement, normalised.",
-    ),
-    ClaimColumn(
-        "subject",
-        "Subject",
-        "subject",
-        on_page=True,
-        description="What the claim is about (e.g. kratom).",
-    ),
-    ClaimColumn("outcome", "Outcome", "outcome", description="The effect claimed."),
-    ClaimColumn(
-        "claim_type",
-        "Claim type",
-        "claim_type",
-        description="efficacy, safety, mechanism, prevalence or other.",
-    ),
-    ClaimColumn(
-        "grade",
-        "Evidence grade",
-        "grade",
-        on_page=True,
-        description="Certainty of evidence: high, moderate, low, very_low or ungraded.",
-    ),
-    ClaimColumn(
-        "verdict",
-        "Verdict",
-        "verdict",
-        on_page=True,
-        description="supported, partly_supported, unsupported, misleading, contradicted "
-        "or unrated.",
-    ),
-    ClaimColumn(
-        "status",
-        "Status",
-        "status",
-        description="Workflow status; always published in the public report.",
-    ),
-    ClaimColumn(
-        "source_title",
-        "Source",
-        "source__title",
-        on_page=True,
-        description="Title of the text the claim was taken from.",
-    ),
-    ClaimColumn("source_url", "Source URL", "source__url", description="Where that text is."),
-    ClaimColumn("quote", "Quote", "quote", description="The exact words of the source."),
-    ClaimColumn(
-        "rationale",
-        "Rationale",
-        "rationale",
-        description="Why the reviewers gave this grade and verdict.",
-    ),
-    ClaimColumn(
-        "supporting",
-        "Supporting",
-        "supporting",
-        description="Number of cited works that support the claim.",
-    ),
-    ClaimColumn(
-        "contradicting",
-        "Contradicting",
-        "contradicting",
-        description="Number of cited works that contradict it.",
-    ),
-    ClaimColumn(
-        "citations",
-        "Citations",
-        None,
-        description="Every cited work as `Authors (Year) DOI-or-URL`, joined by ` | `.",
-    ),
-    ClaimColumn(
-        "reviewed_at",
-        "Reviewed",
-        "reviewed_at",
-        on_page=True,
-        description="When a reviewer last graded it, ISO 8601 UTC.",
-    ),
-    ClaimColumn("url", "URL", None, description="The claim's public page."),
+    ClaimColumn("id", "ID", "pk", value="number"),
+    ClaimColumn("claim", "Claim", "statement", on_page=True),
+    ClaimColumn("subject", "Subject", "subject", on_page=True),
+    ClaimColumn("outcome", "Outcome", "outcome"),
+    ClaimColumn("claim_type", "Claim type", "claim_type", value="code"),
+    ClaimColumn("grade", "Evidence grade", "grade", on_page=True, value="code"),
+    ClaimColumn("verdict", "Verdict", "verdict", on_page=True, value="code"),
+    ClaimColumn("status", "Status", "status", value="code"),
+    ClaimColumn("source_title", "Source", "source__title", on_page=True),
+    ClaimColumn("source_url", "Source URL", "source__url"),
+    ClaimColumn("quote", "Quote", "quote"),
+    ClaimColumn("rationale", "Rationale", "rationale"),
+    # Counted from the claim's evidence links, and listed: computed by the export.
+    ClaimColumn("supporting", "Supporting", None, value="number"),
+    ClaimColumn("contradicting", "Contradicting", None, value="number"),
+    ClaimColumn("citations", "Citations", None),
+    ClaimColumn("reviewed_at", "Reviewed", "reviewed_at", on_page=True, value="timestamp"),
+    ClaimColumn("url", "URL", None, value="url"),
 )
 
 PAGE_COLUMNS = tuple(column for column in CLAIM_COLUMNS if column.on_page)

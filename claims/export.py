@@ -49,7 +49,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from .columns import CSV_HEADER
+from .columns import CLAIM_COLUMNS, CSV_HEADER
 from .models import Evidence, citation_reference
 from .scales import Stance
 
@@ -73,23 +73,10 @@ REVIEWED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _PG_REVIEWED_AT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'  # the same, in to_char's words
 INCOMPLETE_MARKER = "# EXPORT INCOMPLETE"
 
-# The claim columns the generic writer reads, in CSV order with the computed ones between.
-_CLAIM_FIELDS = (
-    "pk",
-    "statement",
-    "subject",
-    "outcome",
-    "claim_type",
-    "grade",
-    "verdict",
-    "status",
-    "source__title",
-    "source__url",
-    "quote",
-    "rationale",
-    "reviewed_at",
-    "slug",
-)
+# The columns read from the claim and its source, in CSV order; the others are computed:
+# the evidence columns (from the links, or the summary table) and the claim's public URL.
+STORED = tuple(column for column in CLAIM_COLUMNS if column.field is not None)
+COMPUTED = ("supporting", "contradicting", "citations", "url")
 
 
 def formula_safe(value: str) -> str:
@@ -131,54 +118,45 @@ def _evidence_by_claim(claim_ids: list[int], using: str) -> dict[int, list[tuple
     return found
 
 
+def _cell_makers(url_parts: tuple[str, str]) -> list:
+    """One function per CSV column: (stored values, the claim's evidence) -> the cell."""
+    url_before, url_after = url_parts
+    supports, contradicts = Stance.SUPPORTS.value, Stance.CONTRADICTS.value
+    position = {column.name: i for i, column in enumerate(STORED)}
+    slug = len(STORED)  # read after the stored columns
+    computed = {
+        "supporting": lambda row, links: [s for s, _ in links].count(supports),
+        "contradicting": lambda row, links: [s for s, _ in links].count(contradicts),
+        "citations": lambda row, links: formula_safe(
+            CITATION_SEPARATOR.join(reference for _, reference in links)
+        ),
+        "url": lambda row, links: f"{url_before}{row[slug]}{url_after}",
+    }
+
+    def stored(column):
+        i = position[column.name]
+        if column.value == "text":
+            return lambda row, links: formula_safe(row[i])
+        if column.value == "timestamp":
+            return lambda row, links: (
+                row[i].astimezone(UTC).strftime(REVIEWED_AT_FORMAT) if row[i] else ""
+            )
+        return lambda row, links: row[i]
+
+    return [
+        stored(column) if column.field is not None else computed[column.name]
+        for column in CLAIM_COLUMNS
+    ]
+
+
 def _generic_rows(queryset: QuerySet, url_parts: tuple[str, str]) -> Iterator[list[list]]:
     """The CSV rows of `queryset`, in its order, as lists of CHUNK_SIZE rows."""
-    url_before, url_after = url_parts
-    rows = queryset.values_list(*_CLAIM_FIELDS).iterator(chunk_size=CHUNK_SIZE)
-    supports, contradicts = Stance.SUPPORTS.value, Stance.CONTRADICTS.value
+    makers = _cell_makers(url_parts)
+    fields = [column.field for column in STORED]
+    rows = queryset.values_list(*fields, "slug").iterator(chunk_size=CHUNK_SIZE)
     while chunk := list(islice(rows, CHUNK_SIZE)):
         evidence = _evidence_by_claim([row[0] for row in chunk], queryset.db)
-        out = []
-        for (
-            pk,
-            statement,
-            subject,
-            outcome,
-            claim_type,
-            grade,
-            verdict,
-            status,
-            source_title,
-            source_url,
-            quote,
-            rationale,
-            reviewed_at,
-            slug,
-        ) in chunk:
-            links = evidence.get(pk, ())
-            stances = [stance for stance, _ in links]
-            out.append(
-                [
-                    pk,
-                    formula_safe(statement),
-                    formula_safe(subject),
-                    formula_safe(outcome),
-                    claim_type,
-                    grade,
-                    verdict,
-                    status,
-                    formula_safe(source_title),
-                    formula_safe(source_url),
-                    formula_safe(quote),
-                    formula_safe(rationale),
-                    stances.count(supports),
-                    stances.count(contradicts),
-                    formula_safe(CITATION_SEPARATOR.join(ref for _, ref in links)),
-                    reviewed_at.astimezone(UTC).strftime(REVIEWED_AT_FORMAT) if reviewed_at else "",
-                    f"{url_before}{slug}{url_after}",
-                ]
-            )
-        yield out
+        yield [[make(row, evidence.get(row[0], ())) for make in makers] for row in chunk]
 
 
 def _encode_rows(rows: list[list]) -> bytes:
@@ -268,22 +246,17 @@ def copy_sql(queryset: QuerySet) -> str:
     Raises EmptyResultSet for a selection that is empty by construction (`.none()`).
     """
     url_before, url_after = claim_url_parts()
-    columns = {
-        "csv_id": F("pk"),
-        "csv_claim": _FormulaSafe(F("statement")),
-        "csv_subject": _FormulaSafe(F("subject")),
-        "csv_outcome": _FormulaSafe(F("outcome")),
-        "csv_claim_type": F("claim_type"),
-        "csv_grade": F("grade"),
-        "csv_verdict": F("verdict"),
-        "csv_status": F("status"),
-        "csv_source_title": _FormulaSafe(F("source__title")),
-        "csv_source_url": _FormulaSafe(F("source__url")),
-        "csv_quote": _FormulaSafe(F("quote")),
-        "csv_rationale": _FormulaSafe(F("rationale")),
-        "csv_reviewed_at": _UtcTimestamp(F("reviewed_at")),
-        "csv_url": Concat(Value(url_before), F("slug"), Value(url_after), output_field=TextField()),
-    }
+    columns = {}
+    for column in STORED:
+        expression = F(column.field)
+        if column.value == "text":
+            expression = _FormulaSafe(expression)
+        elif column.value == "timestamp":
+            expression = _UtcTimestamp(expression)
+        columns[f"csv_{column.name}"] = expression
+    columns["csv_url"] = Concat(
+        Value(url_before), F("slug"), Value(url_after), output_field=TextField()
+    )
     order_columns, order = _order_keys(queryset)
     connection = connections[queryset.db]
     rows = queryset.annotate(**columns, **order_columns).values_list(*columns, *order_columns)
@@ -291,14 +264,16 @@ def copy_sql(queryset: QuerySet) -> str:
         # The outer query sorts: an ORDER BY inside the subquery would only sort twice.
         rows = rows.order_by()
     selection = connection.ops.compose_sql(*rows.query.sql_with_params())
-    cells = [f'selection."{name}"' for name in columns]
-    cells[12:12] = [
-        "COALESCE(summary.supporting, 0)",
-        "COALESCE(summary.contradicting, 0)",
+    from_summary = {
+        "supporting": "COALESCE(summary.supporting, 0)",
+        "contradicting": "COALESCE(summary.contradicting, 0)",
         # NULL (no citations) is written unquoted, as the generic writer writes "".
-        f"NULLIF({_formula_safe_sql('summary.citations')}, '')",
+        "citations": f"NULLIF({_formula_safe_sql('summary.citations')}, '')",
+    }
+    cells = [
+        from_summary.get(column.name) or f'selection."csv_{column.name}"'
+        for column in CLAIM_COLUMNS
     ]
-    assert len(cells) == len(CSV_HEADER)
     order_sql = f" ORDER BY {', '.join(order)}" if order else ""
     select = (
         f"SELECT {', '.join(cells)} FROM ({selection}) AS selection"
