@@ -56,12 +56,13 @@ from bench.measure import (
 from bench.report import render_markdown
 from bench.vocabulary import COMMON_PHRASE
 from claims.export import COPY_SETTINGS
+from claims.listing import PER_PAGE
 from claims.models import Claim
 from claims.scales import Status
 
 COMMON_SHARE = 0.13  # the "common word": about 13 % of claims match
 RARE_SHARE = 0.0002  # about 200 matches in a million
-PER_PAGE = 25
+
 DEEP_PAGE = 20_000
 SAMPLE_ROWS = 20_000
 
