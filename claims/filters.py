@@ -11,7 +11,6 @@ string, in the page's order". The page (claims/listing.py), the CSV export and t
 export_claims_report command all call it, so a download always matches the page.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -22,85 +21,22 @@ from django.core import checks
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 from django.http import QueryDict
-from django.utils.html import format_html_join
 
 from .columns import PAGE_COLUMNS
+from .forms import (
+    ID_RE,
+    ClaimFilterForm,
+    LimitedMultipleChoiceField,
+    SourceIdsField,
+    SubjectField,
+)
 from .models import Claim, Source
 from .scales import ClaimType, Grade, Verdict, scale_order
 from .search import clean_text, search_claims, search_filter
 
 MAX_QUERY_LENGTH = 300
-ID_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
-MAX_VALUES = 50  # repeated values per parameter; more is never a real selection
 # Where a page is in the selection: not part of the selection itself.
 POSITION_PARAMS = ("page", "after", "before")
-
-
-# --- values a filter takes ------------------------------------------------------------------
-
-
-class LimitedMultipleChoiceField(forms.MultipleChoiceField):
-    def validate(self, value):
-        if len(value) > MAX_VALUES:
-            raise forms.ValidationError(f"At most {MAX_VALUES} values, please.")
-        super().validate(value)
-
-
-class MultipleTextInput(forms.TextInput):
-    """A text box for the first value of a repeatable parameter; the others ride as hidden."""
-
-    def value_from_datadict(self, data, files, name):
-        getter = getattr(data, "getlist", None)
-        return getter(name) if getter else data.get(name)
-
-    def render(self, name, value, attrs=None, renderer=None):
-        values = [v for v in (value if isinstance(value, list) else [value]) if v]
-        box = super().render(name, values[0] if values else None, attrs, renderer)
-        hidden = format_html_join(
-            "", '<input type="hidden" name="{}" value="{}">', ((name, v) for v in values[1:])
-        )
-        return box + hidden
-
-
-class SubjectField(forms.Field):
-    widget = MultipleTextInput
-
-    def to_python(self, value):
-        values = value if isinstance(value, list) else [value] if value else []
-        return [v.strip() for v in values if v and v.strip()]
-
-    def validate(self, value):
-        super().validate(value)
-        if len(value) > MAX_VALUES:
-            raise forms.ValidationError(f"At most {MAX_VALUES} subjects, please.")
-        for subject in value:
-            if "\x00" in subject or len(subject) > 100:
-                raise forms.ValidationError(
-                    "A subject is a short name such as “kratom” (at most 100 characters)."
-                )
-
-
-class SourceIdsField(forms.Field):
-    """Source ids; each must be a published source (checked in one query by the form)."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value):
-        values = value if isinstance(value, list) else [value] if value else []
-        ids = []
-        for raw in values:
-            raw = (raw or "").strip()
-            if not raw:
-                continue
-            if not ID_RE.fullmatch(raw):
-                raise forms.ValidationError(
-                    f"“{raw[:40]}” is not a source number: use the id from a source page "
-                    "(/sources/<id>/)."
-                )
-            ids.append(int(raw))
-        if len(ids) > MAX_VALUES:
-            raise forms.ValidationError(f"At most {MAX_VALUES} sources, please.")
-        return ids
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -286,29 +222,6 @@ class RegisteredFilter(django_filters.Filter):
 
     def filter(self, qs, value):
         return self.spec.narrow(qs, value)
-
-
-class ClaimFilterForm(forms.Form):
-    """Checks the source ids against the published sources in one query."""
-
-    sources: list[Source] = []
-
-    def clean(self):
-        cleaned = super().clean()
-        ids = cleaned.get("source") or []
-        self.sources = []
-        if ids:
-            published = Source.objects.with_published_claims().only("pk", "title")
-            found = {s.pk: s for s in published.filter(pk__in=ids)}
-            missing = [i for i in ids if i not in found]
-            if missing:
-                self.add_error(
-                    "source",
-                    f"There is no published source with id {missing[0]}. "
-                    "See /sources/ for the sources we cover.",
-                )
-            self.sources = [found[i] for i in ids if i in found]
-        return cleaned
 
 
 class BaseClaimFilter(django_filters.FilterSet):

@@ -1,4 +1,5 @@
-"""The layout rule of STYLE.md §1: the product app never imports the tooling beside it."""
+"""The layout rules of STYLE.md §1: the product app never imports the tooling beside it, and
+its modules stay small enough to read."""
 
 import ast
 from pathlib import Path
@@ -24,3 +25,16 @@ def test_product_app_imports_nothing_from_bench():
             if _imports_bench(node):
                 offenders.append(f"{path.relative_to(CLAIMS.parent)}:{node.lineno}")
     assert not offenders, "claims/ imports from bench/: " + ", ".join(offenders)
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_product_modules_stay_under_five_hundred_lines():
+    """A module past ~500 lines holds two things: split it by concern (STYLE.md §1)."""
+    sizes = {
+        str(path.relative_to(CLAIMS.parent)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in CLAIMS.rglob("*.py")
+        if "migrations" not in path.parts
+    }
+    assert {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES} == {}

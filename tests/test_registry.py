@@ -13,7 +13,8 @@ from django.core.management.base import SystemCheckError
 from django.urls import reverse
 
 from claims import filters
-from claims.filters import FILTERS, ListFilter, SubjectField, filter_problems
+from claims.filters import FILTERS, ListFilter, filter_problems
+from claims.forms import SubjectField
 from claims.scales import ClaimType, Grade, Status, Verdict
 
 from .factories import ClaimFactory, SourceFactory
