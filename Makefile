@@ -14,9 +14,13 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@ $(VENV)/.runtime
+# Only the dev extras' packages, not the project again: reinstalling it rewrites files that a
+# running `make run` watches, and its server would restart under the reader.
+$(VENV)/.dev: pyproject.toml | $(VENV)/.runtime
+	$(BIN)/python -c 'import subprocess, sys, tomllib; \
+		dev = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["dev"]; \
+		subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", *dev])'
+	touch $@
 
 ## run: set up, load the demo data into SQLite and serve on http://127.0.0.1:$(PORT)/
 run: $(VENV)/.runtime

@@ -264,3 +264,22 @@ def test_setup_demo_loads_data_and_resets_accounts_idempotently():
     assert "Loaded the demo article" not in second.getvalue()
     password = second.getvalue().split("reviewer")[1].split()[0]
     assert users.get(username="reviewer").check_password(password)
+
+
+def test_setup_demo_lifts_a_demo_accounts_lockout(client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("setup_demo", stdout=StringIO())
+    login = reverse("admin:login")
+    for _ in range(5):
+        client.post(login, {"username": "reviewer", "password": "wrong"})
+    assert client.post(login, {"username": "reviewer", "password": "wrong"}).status_code == 429
+    output = StringIO()
+
+    call_command("setup_demo", stdout=output)
+
+    password = output.getvalue().split("reviewer")[1].split()[0]
+    response = client.post(login, {"username": "reviewer", "password": password})
+    assert response.status_code == 302

@@ -1,11 +1,12 @@
 """Prepare a demo: the kratom article (if no source exists yet) and three demo accounts.
 
 Run after `migrate`. Idempotent: running it again resets the demo accounts' passwords and
-groups, and loads nothing twice.
+groups, lifts their login lockouts (`axes_reset` lifts everyone's), and loads nothing twice.
 """
 
 import secrets
 
+from axes.utils import reset as reset_lockouts
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             user.email = user.email or f"{username}@example.org"
             user.save()
             user.groups.set([Group.objects.get(name=group_name)] if group_name else [])
+            reset_lockouts(username=username)  # a fresh password deserves a fresh try
             lines.append(f"  {username:<9} {password}   ({group_name or 'superuser'})")
         self.stdout.write(self.style.SUCCESS("Demo accounts (sign in at /admin/):"))
         self.stdout.write("\n".join(lines))
