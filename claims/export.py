@@ -62,7 +62,7 @@ COPY_BUFFER = 256 * 1024  # bytes gathered from COPY's row messages before each 
 # Set for the COPY's transaction only (SET LOCAL): memory to sort a selection that is not read
 # in index order (a search's rank, a filter the planner reads by bitmap) without spilling
 # much; one process (a parallel plan sorted in every worker and left no core to the web
-# server); no JIT, whose compile time (0.5-1 s) bought nothing.
+# server); no JIT, whose compile time bought nothing.
 COPY_SETTINGS = {"work_mem": "128MB", "max_parallel_workers_per_gather": "0", "jit": "off"}
 # Per claim with evidence: supporting and contradicting counts and the citations cell before
 # formula escaping, kept exact by triggers (migration 0005, PostgreSQL only).
@@ -191,7 +191,7 @@ def _formula_safe_sql(sql: str) -> str:
     """SQL twin of `formula_safe` for a text column (NULL stays NULL).
 
     Tests the first character's code point (`ascii` allocates nothing) rather than
-    `LEFT(…, 1) IN (…)`, which builds a one-character text per cell: 0.7 s of a 1M-row export.
+    `LEFT(…, 1) IN (…)`, which builds a one-character text per cell.
     """
     codes = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
     return f"CASE WHEN ascii({sql}) IN ({codes}) THEN '''' || {sql} ELSE {sql} END"
@@ -279,7 +279,7 @@ def copy_sql(queryset: QuerySet) -> str:
         f"SELECT {', '.join(cells)} FROM ({selection}) AS selection"
         # LATERAL (OFFSET 0 keeps it a subquery): one primary-key probe per selected row, so
         # the selection keeps its index order. As a plain join the planner hashes the whole
-        # table and sorts the 600 MB result again (2-3 s more for the full export).
+        # table and sorts the whole result again.
         " LEFT JOIN LATERAL (SELECT s.supporting, s.contradicting, s.citations"
         f' FROM {SUMMARY_TABLE} AS s WHERE s.claim_id = selection."csv_id" OFFSET 0)'
         f" AS summary ON TRUE{order_sql}"
