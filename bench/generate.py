@@ -32,7 +32,17 @@ from bench.vocabulary import (
     VERBS,
     VOCABULARY,
 )
-from claims.models import SLUG_MAX_LENGTH, Citation, Claim, Evidence, GradeAssessment, Source
+from claims.models import (
+    SLUG_MAX_LENGTH,
+    Citation,
+    CitationRevision,
+    Claim,
+    ClaimRevision,
+    Evidence,
+    GradeAssessment,
+    PublicChange,
+    Source,
+)
 from claims.scales import Grade, SourceKind, Stance, Status, Verdict
 
 SYNTHETIC_DOI_PREFIX = "10.5555/synth."
@@ -57,7 +67,7 @@ SOURCE_FIELDS = ("id", "created_at", "updated_at", "title", "kind", "url", "publ
 CLAIM_FIELDS = (
     "id", "created_at", "updated_at", "source_id", "slug", "statement", "quote", "quote_start",
     "quote_end", "subject", "outcome", "claim_type", "status", "grade", "verdict", "rationale",
-    "reviewed_by_id", "reviewed_at", "version",
+    "reviewed_by_id", "reviewed_at", "version", "published_at",
 )  # fmt: skip
 CITATION_FIELDS = (
     "id", "created_at", "updated_at", "title", "authors", "year", "venue", "doi", "pmid", "url",
@@ -207,6 +217,7 @@ class Generator:
                 claim_id, created, created, source_id, f"{slug_base}-s{ordinal}", statement,
                 quote, start, start + len(quote), subject, outcome, claim_type, status, grade,
                 verdict, rationale, None, reviewed_at, 1,
+                reviewed_at if status == Status.PUBLISHED else None,
             )
         )  # fmt: skip
         links = rng.choices(range(7), cum_weights=self.link_cw)[0]
@@ -313,6 +324,10 @@ def _delete_synthetic(postgres: bool) -> int:
     claim, source = Claim._meta.db_table, Source._meta.db_table
     evidence, citation = Evidence._meta.db_table, Citation._meta.db_table
     assessment = GradeAssessment._meta.db_table
+    # The editorial record of synthetic claims goes with them.
+    record = ", ".join(
+        model._meta.db_table for model in (PublicChange, ClaimRevision, CitationRevision)
+    )
     doi_like = SYNTHETIC_DOI_PREFIX + "%"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -327,16 +342,26 @@ def _delete_synthetic(postgres: bool) -> int:
         (real_citations,) = cursor.fetchone()
         if postgres and not real_sources and not real_citations:
             # Nothing but synthetic rows: TRUNCATE is instant where DELETE takes minutes at 1M.
-            cursor.execute(f"TRUNCATE {evidence}, {assessment}, {claim}, {source}, {citation}")
+            cursor.execute(
+                f"TRUNCATE {record}, {evidence}, {assessment}, {claim}, {source}, {citation}"
+            )
             return deleted
         synthetic = (
             f"SELECT c.id FROM {claim} c JOIN {source} s ON s.id = c.source_id WHERE s.kind = %s"  # noqa: E501 (one SQL clause)
         )
         kind = [SourceKind.SYNTHETIC]
+        for table in (PublicChange._meta.db_table, ClaimRevision._meta.db_table):
+            cursor.execute(f"DELETE FROM {table} WHERE claim_id IN ({synthetic})", kind)
         cursor.execute(f"DELETE FROM {evidence} WHERE claim_id IN ({synthetic})", kind)
         cursor.execute(f"DELETE FROM {assessment} WHERE claim_id IN ({synthetic})", kind)
         cursor.execute(f"DELETE FROM {claim} WHERE id IN ({synthetic})", kind)
         cursor.execute(f"DELETE FROM {source} WHERE kind = %s", kind)
+        cursor.execute(
+            f"DELETE FROM {CitationRevision._meta.db_table} WHERE citation_id IN "
+            f"(SELECT id FROM {citation} WHERE doi LIKE %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {evidence} e WHERE e.citation_id = {citation}.id))",
+            [doi_like],
+        )
         cursor.execute(
             f"DELETE FROM {citation} WHERE doi LIKE %s "
             f"AND NOT EXISTS (SELECT 1 FROM {evidence} e WHERE e.citation_id = {citation}.id)",

@@ -3,6 +3,7 @@ and its ClaimReview JSON-LD, all read in the page's one query (see `claim_page_q
 """
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
@@ -15,8 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
-from .models import Citation, Claim, Evidence
-from .scales import RATING_BEST, RATING_WORST, Grade, Stance, Status, Verdict
+from .models import Citation, Claim, Evidence, PublicChange
+from .scales import RATING_BEST, RATING_WORST, Grade, Stance, Verdict
 
 
 def claim_page_queryset() -> QuerySet:
@@ -37,7 +38,7 @@ def claim_page_queryset() -> QuerySet:
             "source__created_at",
             "source__updated_at",
         )
-        .annotate(published_versions=published_versions_sql(), evidence_rows=evidence_sql())
+        .annotate(public_changes_rows=public_changes_sql(), evidence_rows=evidence_sql())
     )
 
 
@@ -60,8 +61,12 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def claim_review(claim: Claim, date_published) -> dict | None:
-    """The schema.org ClaimReview for a published claim; None when its verdict is unrated."""
+def claim_review(claim: Claim, log: list) -> dict | None:
+    """The schema.org ClaimReview for a published claim; None when its verdict is unrated.
+
+    `log` is the claim's public log (`corrections`): datePublished is its first publication,
+    which never moves; dateModified its last approved change.
+    """
     verdict = claim.verdict_choice
     if verdict.rating_value is None:
         return None
@@ -82,7 +87,8 @@ def claim_review(claim: Claim, date_published) -> dict | None:
         "@type": "ClaimReview",
         "url": absolute(claim.get_absolute_url()),
         "claimReviewed": claim.statement,
-        "datePublished": date_published.date().isoformat(),
+        "datePublished": log[0].date.date().isoformat(),
+        "dateModified": log[-1].date.date().isoformat(),
         "author": organisation,
         "reviewRating": {
             "@type": "Rating",
@@ -95,26 +101,32 @@ def claim_review(claim: Claim, date_published) -> dict | None:
     }
 
 
+# What the corrections log shows of each approved change (claim_detail.html).
+CHANGE_FIELDS = ("approved_at", "kind", "old_grade", "new_grade", "old_verdict", "new_verdict",
+                 "summary", "note", "id")  # fmt: skip
+
+
 @cache
-def _published_versions_sql(vendor: str) -> str:
+def _public_changes_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    history = quote(Claim.history.model._meta.db_table)
-    claim = quote(Claim._meta.db_table)
-    if vendor == "postgresql":
-        array = "json_agg(json_build_array(h.history_date, h.grade, h.verdict, h.history_id))"
-    else:
-        array = "json_group_array(json_array(h.history_date, h.grade, h.verdict, h.history_id))"
-    return f"SELECT {array} FROM {history} h WHERE h.id = {claim}.id AND h.status = %s"
+    values = ", ".join(
+        f"p.{quote(PublicChange._meta.get_field(name).column)}" for name in CHANGE_FIELDS
+    )
+    array = (
+        f"json_agg(json_build_array({values}))"
+        if vendor == "postgresql"
+        else f"json_group_array(json_array({values}))"
+    )
+    return (
+        f"SELECT {array} FROM {quote(PublicChange._meta.db_table)} p "
+        f"WHERE p.{quote('claim_id')} = {quote(Claim._meta.db_table)}.{quote('id')}"
+    )
 
 
-def published_versions_sql() -> RawSQL:
-    """A subquery for the claim page's one query: its published versions from the history
-    table, as a JSON array of [history_date, grade, verdict, history_id].
-
-    The corrections log then needs no query of its own (it was a third round trip and a
-    queryset to build and compile on every claim page).
-    """
-    return RawSQL(_published_versions_sql(connection.vendor), [Status.PUBLISHED])
+def public_changes_sql() -> RawSQL:
+    """A subquery for the claim page's one query: its approved changes (PublicChange), as a
+    JSON array of rows in CHANGE_FIELDS order."""
+    return RawSQL(_public_changes_sql(connection.vendor), [])
 
 
 # What the claim page shows of each evidence link and its citation (claim_detail.html).
@@ -176,44 +188,58 @@ def _aware(value) -> datetime:
     return timezone.make_aware(when, UTC) if timezone.is_naive(when) else when
 
 
-def _history_versions(claim: Claim) -> list[tuple]:
-    """(history_date, grade, verdict) of each published version of `claim`, oldest first
-    (by date, then history id): from its `published_versions` annotation when the claim was
-    read with one, else in one query."""
-    raw = getattr(claim, "published_versions", None)
-    if raw is None and not hasattr(claim, "published_versions"):
-        raw = (
-            Claim.objects.filter(pk=claim.pk)
-            .annotate(published_versions=published_versions_sql())
-            .values_list("published_versions", flat=True)
-            .get()
-        )
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of a claim's public log: its first publication, or an approved change."""
+
+    date: datetime
+    kind: str  # "published", or a ChangeKind
+    grade: Grade  # after the change
+    verdict: Verdict
+    old_grade: Grade | None = None
+    old_verdict: Verdict | None = None
+    summary: str = ""
+    note: str = ""
+
+    @property
+    def grade_changed(self) -> bool:
+        return self.old_grade is not None and self.old_grade != self.grade
+
+    @property
+    def verdict_changed(self) -> bool:
+        return self.old_verdict is not None and self.old_verdict != self.verdict
+
+
+def corrections(claim: Claim) -> list[LogEntry]:
+    """The claim's public log, oldest first: its first publication (with the grade and verdict
+    it had then), then each approved change. Reads the claim's `public_changes` annotation
+    when it was loaded with one (claim_page_queryset), else asks."""
+    raw = getattr(claim, "public_changes_rows", None)
+    if raw is None and not hasattr(claim, "public_changes_rows"):
+        raw = [[getattr(c, name) for name in CHANGE_FIELDS] for c in claim.public_changes.all()]
     if isinstance(raw, str | bytes):
         raw = json.loads(raw)
-    rows = sorted((_aware(when), history_id, grade, verdict)
-                  for when, grade, verdict, history_id in raw or [])  # fmt: skip
-    return [(when, grade, verdict) for when, _, grade, verdict in rows]
+    rows = sorted(
+        (_aware(when), pk, kind, old_g, new_g, old_v, new_v, summary, note)
+        for when, kind, old_g, new_g, old_v, new_v, summary, note, pk in raw or []
+    )
+    changes = [
+        LogEntry(when, kind, Grade(new_g), Verdict(new_v), Grade(old_g), Verdict(old_v),
+                 summary, note)
+        for when, _, kind, old_g, new_g, old_v, new_v, summary, note in rows
+    ]  # fmt: skip
+    if claim.published_at is None:
+        return changes
+    first = changes[0] if changes else None
+    published = LogEntry(
+        _aware(claim.published_at),
+        "published",
+        first.old_grade if first else claim.grade_choice,
+        first.old_verdict if first else claim.verdict_choice,
+    )
+    return [published, *changes]
 
 
-def corrections(claim: Claim) -> list[dict]:
-    """Each published change of grade or verdict, oldest first, from the claim's history.
-
-    The first entry is the first publication; later entries compare each published version
-    with the previous published one, so edits made while unpublished count once, when they
-    reach the public.
-    """
-    entries = []
-    previous = None
-    for when, grade, verdict in _history_versions(claim):
-        grade, verdict = Grade(grade), Verdict(verdict)
-        if previous is None:
-            entries.append({"date": when, "kind": "published", "grade": grade, "verdict": verdict})
-        else:
-            if grade != previous[0]:
-                entries.append({"date": when, "kind": "grade", "old": previous[0], "new": grade})
-            if verdict != previous[1]:
-                entries.append(
-                    {"date": when, "kind": "verdict", "old": previous[1], "new": verdict}
-                )
-        previous = (grade, verdict)
-    return entries
+def date_modified(log: list[LogEntry]) -> datetime | None:
+    """ClaimReview's dateModified: the last approved change, else the first publication."""
+    return log[-1].date if log else None

@@ -14,8 +14,46 @@ _PMID_PREFIX_RE = re.compile(
 )
 
 
-class ClaimAdminForm(forms.ModelForm):
-    """The claim change form, with the optimistic-locking version the editor started from."""
+class RevisionFields(forms.Form):
+    """What a change form of public content adds: the open revision's version the user
+    started from (`instance.open_revision`, set by the admin), and an editor's public note."""
+
+    revision_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    public_note = forms.CharField(
+        label="Public note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="For an editor who approves or publishes this change: shown to readers in "
+        "the corrections log. Required when a claim's grade or verdict changes (a "
+        "correction); say what changed and why.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        revision = getattr(self.instance, "open_revision", None)
+        self.fields["revision_version"].initial = revision.version if revision else None
+
+    def check_revision_version(self, cleaned: dict) -> None:
+        """Refuse, keeping the input, a save over a revision that changed since the page was
+        opened (the revision's service checks again under its lock)."""
+        if not hasattr(self.instance, "open_revision"):
+            return
+        revision = self.instance.open_revision
+        current = revision.version if revision else None
+        if cleaned.get("revision_version") != current:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("revision_version")] = current
+            raise ValidationError(
+                "Not saved: the pending revision changed after you opened this page (see it "
+                "above). Your input is kept below: save again to replace that revision with "
+                "yours, or reload the page to start from it.",
+                code="stale_revision",
+            )
+
+
+class ClaimAdminForm(RevisionFields, forms.ModelForm):
+    """The claim change form, with the optimistic-locking versions the user started from: the
+    claim's, and (on a published claim) its open revision's."""
 
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -60,10 +98,11 @@ class ClaimAdminForm(forms.ModelForm):
                 "start from their version.",
                 code="stale_edit",
             ) from None
+        self.check_revision_version(cleaned)
         return cleaned
 
 
-class CitationForm(forms.ModelForm):
+class CitationForm(RevisionFields, forms.ModelForm):
     """A DOI may be pasted as `10.x/…`, `doi:10.x/…` or a doi.org link; a PMID as digits,
     `PMID: 123` or a PubMed link. Both are stored bare."""
 
@@ -91,17 +130,50 @@ class CitationForm(forms.ModelForm):
         validate_doi(doi)
         return doi
 
+    def clean(self):
+        cleaned = super().clean()
+        self.check_revision_version(cleaned)
+        return cleaned
+
     def clean_pmid(self):
         pmid = _PMID_PREFIX_RE.sub("", (self.cleaned_data.get("pmid") or "").strip()).strip("/ ")
         validate_pmid(pmid)
         return pmid
 
 
-class AssessmentFormSet(BaseInlineFormSet):
+class ProposalFormSet(BaseInlineFormSet):
+    """An inline that, on a published claim, starts from the proposal (its rows as `initial`)
+    and is never saved: its rows become the revision.
+
+    Such rows are all "new" rows, and the admin's remove link renumbers the ones after a
+    removed row, so a row's initial values say nothing about it: a row counts when its
+    `key_field` is filled, and is left out when it is empty. A row may name the same work as
+    a live link (the live links are not this form's business).
+    """
+
+    key_field = "citation"
+
+    def __init__(self, *args, proposing: bool = False, **kwargs):
+        self.proposing = proposing
+        super().__init__(*args, **kwargs)
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.proposing:
+            form.validate_unique = lambda: None
+            if form.is_bound:
+                key = form.add_prefix(self.key_field)
+                form.has_changed = lambda: bool(form.data.get(key))
+        return form
+
+
+class AssessmentFormSet(ProposalFormSet):
     """Checks the grade against the computed certainty before anything is saved, so a grade
     that contradicts the assessment comes back as a message on the form, not a refusal after
     it. `self.instance` is the claim with the main form's values already applied.
     """
+
+    key_field = "evidence_base"
 
     def clean(self):
         super().clean()

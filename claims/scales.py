@@ -103,6 +103,17 @@ RATING_BEST = 5
 RATING_WORST = 1
 
 
+def grade_explanation(grade: Grade, verdict: Verdict) -> str:
+    """What a claim's grade means to a reader: GRADE's words about the evidence, except where
+    no evidence was found, when there is no effect "the evidence shows" to speak of."""
+    if verdict == Verdict.UNSUPPORTED and grade != Grade.UNGRADED:
+        return (
+            "We found no study that tests this claim, so there is no evidence behind it to be "
+            "confident in; the grade records that."
+        )
+    return grade.meaning
+
+
 class Status(models.TextChoices):
     """Editorial workflow. Only published claims are public."""
 
@@ -193,3 +204,19 @@ def scale_order(field_name: str, scale) -> models.Case:
         ],
         output_field=models.IntegerField(),
     )
+
+
+class RevisionStatus(models.TextChoices):
+    """A proposed change to a published claim or a cited work, on its way to an editor."""
+
+    PENDING = "pending", "Awaiting an editor"
+    RETURNED = "returned", "Sent back to the reviewer"
+    APPROVED = "approved", "Approved (public)"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ChangeKind(models.TextChoices):
+    """What an approved change to a published claim is, for its public log."""
+
+    CORRECTION = "correction", "Correction"  # its grade or verdict changed: always with a note
+    UPDATE = "update", "Update"  # anything else readers see changed

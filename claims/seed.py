@@ -11,8 +11,10 @@ from pathlib import Path
 from django.utils.text import slugify
 
 from .models import SLUG_MAX_LENGTH, normalize_doi
+from .services import publication_problems
 
-# The seed records no review dates; the demo data states this one (when it was curated).
+# The seed records no review dates; the demo data states this one (when it was curated and
+# first published).
 SEED_REVIEWED_AT = datetime(2026, 11, 27, tzinfo=UTC)
 
 
@@ -53,6 +55,14 @@ def build_fixture(seed_json: Path, *, source_pk: int = 1) -> list[dict]:
         quote = text[claim["quote_start"] : claim["quote_end"]]
         if quote != claim["quote"]:
             raise ValueError(f"seed claim {claim_pk}: quote does not match the text at its offsets")
+        stances = [entry["stance"] for entry in claim["citations"]]
+        if problem := publication_problems(
+            grade=claim["grade"],
+            verdict=claim["verdict"],
+            rationale=claim["rationale"],
+            stances=stances,
+        ):
+            raise ValueError(f"seed claim {claim_pk} cannot be published: {problem}")
         slug = base = slugify(claim["claim"])[: SLUG_MAX_LENGTH - 8].strip("-")
         n = 2
         while slug in slugs:
@@ -78,6 +88,7 @@ def build_fixture(seed_json: Path, *, source_pk: int = 1) -> list[dict]:
                     "rationale": claim["rationale"],
                     "reviewed_by": None,
                     "reviewed_at": stamp,
+                    "published_at": stamp,
                     "version": 1,
                     "created_at": stamp,
                     "updated_at": stamp,

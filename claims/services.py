@@ -1,6 +1,6 @@
 """Writes that enforce the editorial rules: the admin, views and commands all call these.
 
-Every edit of a claim goes through `_save_claim`, which bumps `version` (optimistic locking)
+Every edit of a claim goes through `save_new_version`, which bumps `version` (optimistic locking)
 and records the acting user on the history row; an edit from the admin or in code is one
 call of `save_claim`, which holds the claim's row lock for the whole edit.
 """
@@ -14,11 +14,13 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from . import extraction
-from .models import Claim, Evidence, GradeAssessment, Source
-from .scales import ClaimType, Grade, Status, Verdict
+from .models import Claim, Evidence, GradeAssessment, PublicChange, Source
+from .scales import ChangeKind, ClaimType, Grade, RevisionStatus, Stance, Status, Verdict
 
 # Fields a grader owns; a change to any of them stamps reviewed_by/reviewed_at.
 GRADING_FIELDS = ("grade", "verdict", "rationale")
+# A revision still on its way to an editor.
+OPEN = (RevisionStatus.PENDING, RevisionStatus.RETURNED)
 # Fields shown when a stale edit is refused (what the other person changed).
 _DIFF_EXCLUDED = ["slug", "version", "created_at", "search_vector", "updated_at"]
 
@@ -110,7 +112,7 @@ def lock_claim(*, claim: Claim, seen_version: int | None) -> Claim:
     return current
 
 
-def _save_claim(claim: Claim, *, user) -> Claim:
+def save_new_version(claim: Claim, *, user) -> Claim:
     claim.version += 1
     claim._history_user = user
     claim.full_clean()
@@ -184,7 +186,7 @@ def save_claim(
         before = stored or Claim()  # a new claim is compared with an ungraded one
         if any(getattr(claim, f) != getattr(before, f) for f in GRADING_FIELDS):
             claim.reviewed_by, claim.reviewed_at = user, timezone.now()
-        return _save_claim(claim, user=user)
+        return save_new_version(claim, user=user)
 
 
 def grade_claim(
@@ -224,18 +226,42 @@ def grade_claim(
     )
 
 
-def publish_problems(claim: Claim) -> list[str]:
-    """What a claim lacks before it can be published (empty when it is ready)."""
-    problems = []
-    if claim.grade == Grade.UNGRADED:
-        problems.append("a grade")
-    if claim.verdict == Verdict.UNRATED:
-        problems.append("a verdict")
-    if not claim.rationale.strip():
-        problems.append("a rationale")
-    if not claim.evidence.exists():
-        problems.append("at least one evidence link")
-    return problems
+def publication_problems(*, grade: str, verdict: str, rationale: str, stances: list[str]) -> str:
+    """Why a version of a claim (its grade, verdict, rationale and its links' stances) cannot
+    be public, in one sentence naming each rule it breaks; "" when it can."""
+    missing = []
+    if grade == Grade.UNGRADED:
+        missing.append("a grade")
+    if verdict == Verdict.UNRATED:
+        missing.append("a verdict")
+    if not rationale.strip():
+        missing.append("a rationale")
+    if not stances:
+        missing.append("at least one evidence link")
+    problems = ["missing " + ", ".join(missing)] if missing else []
+    if rule := verdict_evidence_problem(verdict, stances):
+        problems.append(rule)
+    return "; ".join(problems)
+
+
+def verdict_evidence_problem(verdict: str, stances: list[str]) -> str:
+    """The consistency rule between a verdict and its evidence: "supported" needs a supporting
+    work, "contradicted" a contradicting one, and "unsupported: no evidence found" has neither
+    (a work that bears on it either way is evidence found)."""
+    supporting, contradicting = stances.count(Stance.SUPPORTS), stances.count(Stance.CONTRADICTS)
+    counts = f"it has {supporting} supporting and {contradicting} contradicting"
+    label = Verdict(verdict).label
+    if verdict == Verdict.SUPPORTED and not supporting:
+        return f"the verdict “{label}” needs at least one supporting work ({counts})"
+    if verdict == Verdict.CONTRADICTED and not contradicting:
+        return f"the verdict “{label}” needs at least one contradicting work ({counts})"
+    if verdict == Verdict.UNSUPPORTED and (supporting or contradicting):
+        return (
+            f"the verdict “{label}” means no work supports or contradicts the claim ({counts}):"
+            " choose “Misleading” or “Contradicted by evidence”, or mark those links"
+            " mixed or background"
+        )
+    return ""
 
 
 def _transition(
@@ -264,7 +290,7 @@ def send_to_review(*, claim: Claim, user) -> Claim:
         verb="send to review",
     )
     current.statement = extraction.normalise_statement(current.statement)
-    return _save_claim(current, user=user)
+    return save_new_version(current, user=user)
 
 
 @transaction.atomic
@@ -278,12 +304,18 @@ def reject_claim(*, claim: Claim, user) -> Claim:
         to=Status.REJECTED,
         verb="reject",
     )
-    return _save_claim(current, user=user)
+    return save_new_version(current, user=user)
 
 
 @transaction.atomic
-def publish_claim(*, claim: Claim, user) -> Claim:
-    """Publish a claim in review; refused (WorkflowError naming what is missing) otherwise."""
+def publish_claim(*, claim: Claim, user, note: str = "") -> Claim:
+    """Publish a claim in review; refused (WorkflowError naming each broken rule) otherwise.
+
+    The first publication dates the claim (`published_at`, never moved again). Publishing it
+    again after it was taken off adds to its public log: a correction when its grade or verdict
+    differ from its last public version (which needs the editor's public `note`), else an
+    update.
+    """
     current = _transition(
         claim,
         user=user,
@@ -292,14 +324,46 @@ def publish_claim(*, claim: Claim, user) -> Claim:
         to=Status.PUBLISHED,
         verb="publish",
     )
-    if problems := publish_problems(current):
-        raise WorkflowError("missing " + ", ".join(problems))
-    return _save_claim(current, user=user)
+    stances = list(current.evidence.values_list("stance", flat=True))
+    if problems := publication_problems(
+        grade=current.grade, verdict=current.verdict, rationale=current.rationale, stances=stances
+    ):
+        raise WorkflowError(problems)
+    now = timezone.now()
+    if current.published_at is None:
+        current.published_at = now
+        return save_new_version(current, user=user)
+    last = current.history.filter(status=Status.PUBLISHED).order_by("-history_date").first()
+    old_grade, old_verdict = (
+        (last.grade, last.verdict) if last else (current.grade, current.verdict)
+    )
+    correction = (old_grade, old_verdict) != (current.grade, current.verdict)
+    if correction and not note.strip():
+        raise WorkflowError(
+            f"it was public before as {Grade(old_grade).display} / {Verdict(old_verdict).label}:"
+            " publishing it with another grade or verdict is a correction, so write a public"
+            " note saying why (on its change page)"
+        )
+    saved = save_new_version(current, user=user)
+    PublicChange.objects.create(
+        claim=saved,
+        kind=ChangeKind.CORRECTION if correction else ChangeKind.UPDATE,
+        approved_at=now,
+        approved_by=user,
+        old_grade=old_grade,
+        new_grade=saved.grade,
+        old_verdict=old_verdict,
+        new_verdict=saved.verdict,
+        summary="Published again after a review.",
+        note=note.strip(),
+    )
+    return saved
 
 
 @transaction.atomic
 def unpublish_claim(*, claim: Claim, user) -> Claim:
-    """Take a published claim off the public site, back into review."""
+    """Take a published claim off the public site, back into review; an open revision of it
+    is withdrawn (the claim is edited directly while unpublished)."""
     current = _transition(
         claim,
         user=user,
@@ -308,7 +372,13 @@ def unpublish_claim(*, claim: Claim, user) -> Claim:
         to=Status.IN_REVIEW,
         verb="unpublish",
     )
-    return _save_claim(current, user=user)
+    current.revisions.filter(status__in=OPEN).update(
+        status=RevisionStatus.WITHDRAWN,
+        decided_by=user,
+        decided_at=timezone.now(),
+        decision_note="Withdrawn: the claim was taken off the public site.",
+    )
+    return save_new_version(current, user=user)
 
 
 @transaction.atomic

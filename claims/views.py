@@ -16,7 +16,15 @@ from . import detail, export, listing
 from .filters import select_claims
 from .marks import mark_quotes
 from .models import Claim, Source
-from .scales import RATING_BEST, RATING_WORST, Grade, Stance, StudyDesign, Verdict
+from .scales import (
+    RATING_BEST,
+    RATING_WORST,
+    Grade,
+    Stance,
+    StudyDesign,
+    Verdict,
+    grade_explanation,
+)
 
 
 def home(request):
@@ -53,8 +61,7 @@ class ClaimDetailView(DetailView):
         claim = self.object
         groups = detail.evidence_groups(claim)
         log = detail.corrections(claim)
-        published_at = log[0]["date"] if log else (claim.reviewed_at or claim.created_at)
-        review = detail.claim_review(claim, published_at)
+        review = detail.claim_review(claim, log) if log else None
         return context | {
             "evidence_groups": groups,
             "evidence_total": sum(len(group["links"]) for group in groups),
@@ -62,6 +69,7 @@ class ClaimDetailView(DetailView):
             "json_ld": detail.json_ld(review) if review else "",
             "context": claim.quote_context(),
             "grade": claim.grade_choice,
+            "grade_explanation": grade_explanation(claim.grade_choice, claim.verdict_choice),
             "verdict": claim.verdict_choice,
             "source_quote_url": f"{claim.source.get_absolute_url()}#quote-{claim.pk}",
         }

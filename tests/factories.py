@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from claims.models import Citation, Claim, Evidence, Source
 from claims.scales import ClaimType, Grade, SourceKind, Stance, Status, StudyDesign, Verdict
@@ -53,6 +54,7 @@ class ClaimFactory(factory.django.DjangoModelFactory):
             grade=Grade.VERY_LOW,
             verdict=Verdict.UNSUPPORTED,
             rationale="No study has looked at kratom and hair regrowth.",
+            published_at=factory.LazyFunction(timezone.now),
         )
 
 

@@ -411,7 +411,7 @@ def test_publish_action_reports_changed_and_refused(client):
     ready = ClaimFactory(
         status=Status.IN_REVIEW, grade=Grade.LOW, verdict=Verdict.UNSUPPORTED, rationale="R"
     )
-    EvidenceFactory(claim=ready)
+    EvidenceFactory(claim=ready, stance=Stance.BACKGROUND)
     bare = ClaimFactory(status=Status.IN_REVIEW, statement="Bare claim")
 
     response = client.post(

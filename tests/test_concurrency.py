@@ -8,7 +8,7 @@ from django.db import connections
 from django.urls import reverse
 
 from claims.models import Claim
-from claims.scales import Grade, Verdict
+from claims.scales import Grade, Status, Verdict
 from claims.services import StaleEdit, grade_claim
 from tests.factories import ClaimFactory, UserFactory
 
@@ -78,7 +78,7 @@ def test_reviewer_who_reloads_can_save_after_the_refusal():
 
 
 def test_two_reviewers_in_the_admin_the_second_save_is_refused(client):
-    claim = ClaimFactory(published=True)
+    claim = ClaimFactory(status=Status.IN_REVIEW)  # published claims change by revision
     alice, bob = reviewer("alice"), reviewer("bob")
     url = reverse("admin:claims_claim_change", args=[claim.pk])
     client.force_login(alice)

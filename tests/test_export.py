@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import F
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 
 from claims import export
 from claims.columns import CLAIM_COLUMNS, CSV_HEADER, PAGE_COLUMNS
@@ -324,6 +325,7 @@ def _make_claims(count: int) -> None:
                 grade=Grade.LOW,
                 verdict=Verdict.UNSUPPORTED,
                 rationale="Generated for the memory test; " * 4,
+                published_at=timezone.now(),
             )
             for i in range(count)
         ),

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from claims.models import Citation, Claim, Evidence, Source, validate_no_nul
 from claims.scales import Grade, Stance, Status, StudyDesign, Verdict
@@ -50,6 +51,7 @@ def store_everywhere(payload: str):
         grade=Grade.LOW,
         verdict=Verdict.MISLEADING,
         rationale=payload,
+        published_at=timezone.now(),
     )
     claim.full_clean()
     claim.save()

@@ -402,7 +402,11 @@ def test_triggers_keep_side_tables_exact_through_every_kind_of_write():
     assert _side_tables() == _expected()
 
     Claim.objects.filter(status=Status.CANDIDATE).update(  # published in bulk
-        status=Status.PUBLISHED, grade=Grade.LOW, verdict=Verdict.SUPPORTED, rationale="Why."
+        status=Status.PUBLISHED,
+        grade=Grade.LOW,
+        verdict=Verdict.SUPPORTED,
+        rationale="Why.",
+        published_at=timezone.now(),
     )
     Claim.objects.filter(subject="Subject 1").update(subject="SUBJECT 0", claim_type="safety")
     assert _side_tables() == _expected()

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from claims.models import Claim, Source
-from claims.scales import Grade, Status, Verdict
+from claims.scales import Grade, Stance, Status, Verdict
 from tests.factories import ClaimFactory, EvidenceFactory, UserFactory, staff_in
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def ready_claim():
         verdict=Verdict.UNSUPPORTED,
         rationale="No trial.",
     )
-    EvidenceFactory(claim=claim)
+    EvidenceFactory(claim=claim, stance=Stance.BACKGROUND)
     return claim
 
 

@@ -1,17 +1,25 @@
+import datetime
 import json
 import re
+from datetime import UTC
 
 import pytest
 from django.db import connection
 from django.urls import reverse
 
-from claims import detail
+from claims import detail, revisions
 from claims.columns import PAGE_COLUMNS
 from claims.models import Claim
-from claims.scales import Grade, Stance, Status, Verdict
+from claims.scales import Grade, Stance, Status, Verdict, grade_explanation
 from claims.tables import ClaimTable
 
-from .factories import CitationFactory, ClaimFactory, EvidenceFactory, SourceFactory
+from .factories import (
+    CitationFactory,
+    ClaimFactory,
+    EvidenceFactory,
+    SourceFactory,
+    staff_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +247,9 @@ def test_claim_page_shows_assessment_quote_and_grouped_citations(client):
         Stance.BACKGROUND,
     ]
     assert Verdict.UNSUPPORTED.meaning in html
-    assert Grade.VERY_LOW.meaning in html
+    # No study was found: the grade is not explained as "what the evidence shows".
+    assert grade_explanation(Grade.VERY_LOW, Verdict.UNSUPPORTED) in html
+    assert "what the evidence shows" not in html
     assert claim.rationale in html
     assert (
         '<mark class="verdict-unsupported">Kratom may help hair regrow after detox.</mark>' in html
@@ -290,44 +300,60 @@ def test_claim_page_json_ld_cannot_break_out_of_its_script(client):
     assert json.loads(block)["claimReviewed"] == ("</script><script>alert(1)</script> & more")
 
 
-def test_corrections_log_lists_published_grade_and_verdict_changes(client):
-    claim = ClaimFactory(published=True)
-    claim.grade = Grade.LOW
-    claim.save()
-    claim.status = Status.IN_REVIEW
-    claim.verdict = Verdict.MISLEADING
-    claim.save()
-    claim.status = Status.PUBLISHED
-    claim.save()
-
-    response = client.get(claim.get_absolute_url())
-
-    assert [entry["kind"] for entry in response.context["corrections"]] == [
-        "published",
-        "grade",
-        "verdict",
-    ]
-    assert "evidence grade changed from Very low ⊕◯◯◯ to Low ⊕⊕◯◯" in response.content.decode()
-
-
-def test_corrections_log_dates_are_the_published_history_in_order(client):
-    claim = ClaimFactory(published=True)
-    claim.grade = Grade.LOW
-    claim.save()
-    claim.verdict = Verdict.MISLEADING
-    claim.save()
-    expected = list(
-        claim.history.filter(status=Status.PUBLISHED)
-        .order_by("history_date", "history_id")
-        .values_list("history_date", flat=True)
-    )
+def test_corrections_log_lists_first_publication_then_approved_changes(client):
+    editor = staff_in("Editors")
+    claim = ClaimFactory(published=True, published_at=datetime.datetime(2026, 11, 27, tzinfo=UTC))
+    EvidenceFactory(claim=claim, stance=Stance.BACKGROUND)
+    for grade, verdict, note in [
+        (Grade.LOW, Verdict.UNSUPPORTED, "A second reading of the surveys."),
+        (Grade.LOW, Verdict.MISLEADING, "The claim's wording implies more than was found."),
+    ]:
+        proposal = revisions.Proposal.live(claim)
+        proposal.fields |= {"grade": grade, "verdict": verdict}
+        revision = revisions.propose_revision(
+            claim=claim, user=editor, seen_version=claim.version, seen_revision=None,
+            proposal=proposal,
+        )  # fmt: skip
+        revisions.approve_revision(
+            revision=revision, editor=editor, seen_revision=revision.version, note=note
+        )
+        claim.refresh_from_db()
 
     response = client.get(claim.get_absolute_url())
 
     log = response.context["corrections"]
-    assert [entry["date"] for entry in log] == expected
-    assert all(entry["date"].tzinfo is not None for entry in log)
-    # Without the page's annotation, corrections() reads the history itself: the same log.
+    page = " ".join(response.content.decode().split())
+    assert [(e.kind, e.grade, e.verdict) for e in log] == [
+        ("published", Grade.VERY_LOW, Verdict.UNSUPPORTED),
+        ("correction", Grade.LOW, Verdict.UNSUPPORTED),
+        ("correction", Grade.LOW, Verdict.MISLEADING),
+    ]
+    assert "first published with evidence grade Very low ⊕◯◯◯" in page
+    assert "Evidence grade changed from Very low ⊕◯◯◯ to Low ⊕⊕◯◯." in page
+    assert "A second reading of the surveys." in page
+    assert "Verdict changed from “Unsupported: no evidence found” to “Misleading”." in page
+
+
+def test_corrections_log_dates_are_the_first_publication_and_the_approvals_in_order(client):
+    editor = staff_in("Editors")
+    claim = ClaimFactory(published=True, published_at=datetime.datetime(2026, 11, 27, tzinfo=UTC))
+    EvidenceFactory(claim=claim, stance=Stance.BACKGROUND)
+    proposal = revisions.Proposal.live(claim)
+    proposal.fields["rationale"] = "Rewritten for clarity."
+    revision = revisions.propose_revision(
+        claim=claim, user=editor, seen_version=1, seen_revision=None, proposal=proposal
+    )
+    change = revisions.approve_revision(revision=revision, editor=editor, seen_revision=1)
+
+    response = client.get(claim.get_absolute_url())
+
+    log = response.context["corrections"]
+    assert [entry.date for entry in log] == [
+        datetime.datetime(2026, 11, 27, tzinfo=UTC),
+        change.approved_at,
+    ]
+    assert all(entry.date.tzinfo is not None for entry in log)
+    # Without the page's annotation, corrections() reads the log itself: the same log.
     assert detail.corrections(Claim.objects.get(pk=claim.pk)) == log
 
 

@@ -1,12 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from .. import revisions
 from ..forms import CitationForm
 from ..models import Citation, normalize_doi
 from .common import RETRACTED_BADGE, URL_OVERRIDES
+from .revision import REFUSALS, citation_revision_diff, save_citation_revision, sentence
 
 
 @admin.register(Citation)
@@ -17,13 +20,85 @@ class CitationAdmin(SimpleHistoryAdmin):
     list_display_links = ("title",)
     list_filter = ("is_retracted", "study_design", "year")
     search_fields = ("title", "authors", "doi", "pmid")
-    readonly_fields = ("retraction_warning", "claims_citing")
-    fieldsets = [
-        (None, {"fields": ("retraction_warning", "title", "authors", "year", "venue")}),
-        ("Identifiers", {"fields": ("doi", "pmid", "url")}),
-        ("Design", {"fields": ("study_design", "design_note", "is_retracted")}),
-        ("Used by", {"fields": ("claims_citing",)}),
-    ]
+    readonly_fields = ("pending_revision", "retraction_warning", "claims_citing")
+    change_form_template = "admin/claims/citation/change_form.html"
+
+    def get_fieldsets(self, request, obj=None):
+        review = []
+        if obj is not None and hasattr(obj, "open_revision"):
+            review = [("Editorial review", {"fields": ("pending_revision", "public_note")})]
+        return [
+            *review,
+            (
+                None,
+                {
+                    "fields": (
+                        "revision_version",
+                        "retraction_warning",
+                        "title",
+                        "authors",
+                        "year",
+                        "venue",
+                    )
+                },
+            ),
+            ("Identifiers", {"fields": ("doi", "pmid", "url")}),
+            ("Design", {"fields": ("study_design", "design_note", "is_retracted")}),
+            ("Used by", {"fields": ("claims_citing",)}),
+        ]
+
+    # -- a work that published claims cite changes through an editor --------------------------
+
+    def get_object(self, request, object_id, from_field=None):
+        """On the change page of a work a published claim cites, the work with its open
+        revision's reference (the live row is not touched)."""
+        citation = super().get_object(request, object_id, from_field)
+        match = request.resolver_match
+        change_page = match is not None and match.url_name == "claims_citation_change"
+        if citation is not None and change_page and revisions.cited_by_published(citation):
+            citation.open_revision = revisions.open_citation_revision(citation)
+            if citation.open_revision is not None:
+                for name, value in citation.open_revision.fields.items():
+                    setattr(citation, name, value)
+        return citation
+
+    @admin.display(description="pending revision")
+    def pending_revision(self, obj):
+        revision = getattr(obj, "open_revision", None)
+        if revision is None:
+            return (
+                "None. Published claims cite this work: saving this form stores your change "
+                "as a revision, and their pages show the live reference until an editor "
+                "approves it."
+            )
+        return citation_revision_diff(revision)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["editorial_review"] = hasattr(obj, "open_revision")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change and hasattr(obj, "open_revision"):
+            request.revision_outcome = save_citation_revision(request, obj, form)
+            return
+        super().save_model(request, obj, form, change)
+
+    def response_change(self, request, obj):
+        if outcome := getattr(request, "revision_outcome", None):
+            self.message_user(request, outcome[1], outcome[0])
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_publish": request.user.has_perm("claims.publish_claim"),
+        }
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        except REFUSALS as refused:
+            self.message_user(request, f"Not saved: {sentence(refused)}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def get_search_results(self, request, queryset, search_term):
         # A DOI pasted as a doi.org link finds the work stored under its bare DOI.

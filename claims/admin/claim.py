@@ -8,22 +8,32 @@ import dataclasses
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .. import export, services
+from .. import export, revisions, services
 from ..filters import MAX_QUERY_LENGTH, parse_id
-from ..forms import AssessmentFormSet, ClaimAdminForm
-from ..models import Claim, Evidence, GradeAssessment, work_queue_rank
-from ..scales import Grade, Status
+from ..forms import ClaimAdminForm
+from ..models import Claim, ClaimRevision, Evidence, work_queue_rank
+from ..scales import Grade, RevisionStatus, Status
 from ..search import clean_text, search_filter
 from ..services import GRADING_FIELDS
-from .common import RETRACTED_BADGE, can_grade
-from .filters import RetractedCitationFilter, ReviewerFilter, SourceFilter, SubjectFilter
+from .common import can_grade
+from .filters import (
+    OpenRevisionFilter,
+    RetractedCitationFilter,
+    ReviewerFilter,
+    SourceFilter,
+    SubjectFilter,
+)
+from .inlines import EvidenceInline, GradeAssessmentInline
+from .revision import claim_revision_diff, formset_kwargs, note_of, save_revision, sentence
+
+OPEN = services.OPEN
 
 
 class ReadableHistoryHelper(HistoricalRecordContextHelper):
@@ -44,68 +54,6 @@ class ReadableHistoryHelper(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class EvidenceInline(admin.TabularInline):
-    model = Evidence
-    fields = ("citation", "stance", "finding", "study_design", "retracted")
-    readonly_fields = ("study_design", "retracted")
-    autocomplete_fields = ("citation",)
-    extra = 1
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("citation")
-
-    @admin.display(description="study design")
-    def study_design(self, obj):
-        return obj.citation.get_study_design_display() if obj.citation_id else "—"
-
-    @admin.display(description="retracted")
-    def retracted(self, obj):
-        if obj.citation_id and obj.citation.is_retracted:
-            return format_html("<strong>{}</strong>", RETRACTED_BADGE)
-        return "—"
-
-
-class GradeAssessmentInline(admin.StackedInline):
-    model = GradeAssessment
-    formset = AssessmentFormSet
-    max_num = 1
-    extra = 0
-    verbose_name = "GRADE assessment"
-    verbose_name_plural = "GRADE assessment (optional: when filled, it decides the grade)"
-    readonly_fields = ("computed_certainty",)
-    fields = (
-        "computed_certainty",
-        "evidence_base",
-        ("risk_of_bias", "risk_of_bias_note"),
-        ("inconsistency", "inconsistency_note"),
-        ("indirectness", "indirectness_note"),
-        ("imprecision", "imprecision_note"),
-        ("publication_bias", "publication_bias_note"),
-        ("large_effect", "large_effect_note"),
-        ("dose_response", "dose_response_note"),
-        ("plausible_confounding", "plausible_confounding_note"),
-        "override_reason",
-    )
-
-    @admin.display(description="computed certainty")
-    def computed_certainty(self, obj):
-        if obj is None or obj.pk is None:
-            return "Shown after saving; the claim's grade follows it unless you give a reason."
-        return format_html(
-            "<strong>{}</strong> — {}", obj.computed_grade.display, obj.computed_grade.meaning
-        )
-
-    # Field-level permission: only graders change the assessment.
-    def has_add_permission(self, request, obj=None):
-        return can_grade(request) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return can_grade(request) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return can_grade(request) and super().has_delete_permission(request, obj)
-
-
 @admin.register(Claim)
 class ClaimAdmin(SimpleHistoryAdmin):
     form = ClaimAdminForm
@@ -121,6 +69,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
         "supporting",
         "contradicting",
         "retraction_flag",
+        "revision_flag",
         "reviewed_by",
         "reviewed_at",
     )
@@ -134,6 +83,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
         SourceFilter,
         ("reviewed_by", ReviewerFilter),
         RetractedCitationFilter,
+        OpenRevisionFilter,
     )
     # What the search box looks in; get_search_results searches them as the public site does.
     search_fields = ("statement", "quote", "subject", "outcome")
@@ -162,6 +112,11 @@ class ClaimAdmin(SimpleHistoryAdmin):
                 cites_retracted=Exists(
                     Evidence.objects.filter(claim=OuterRef("pk"), citation__is_retracted=True)
                 ),
+                revision_status=Subquery(
+                    ClaimRevision.objects.filter(claim=OuterRef("pk"), status__in=OPEN).values(
+                        "status"
+                    )[:1]
+                ),
             )
             .order_by(*self.get_ordering(request))
         )
@@ -182,8 +137,26 @@ class ClaimAdmin(SimpleHistoryAdmin):
         return found, False
 
     def get_fieldsets(self, request, obj=None):
+        review = []
+        if obj is not None and obj.status == Status.PUBLISHED:
+            review = [("Editorial review", {"fields": ("pending_revision", "public_note")})]
+        elif obj is not None and obj.published_at is not None:  # published again: a note
+            review = [("Editorial review", {"fields": ("public_note",)})]
         return [
-            (None, {"fields": ("seen_version", "statement", "subject", "outcome", "claim_type")}),
+            *review,
+            (
+                None,
+                {
+                    "fields": (
+                        "seen_version",
+                        "revision_version",
+                        "statement",
+                        "subject",
+                        "outcome",
+                        "claim_type",
+                    )
+                },
+            ),
             (
                 "Quote",
                 {"fields": ("source", "quote_in_context", "quote", ("quote_start", "quote_end"))},
@@ -193,7 +166,14 @@ class ClaimAdmin(SimpleHistoryAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["quote_in_context", "status", "public_link", "reviewed_by", "reviewed_at"]
+        readonly = [
+            "pending_revision",
+            "quote_in_context",
+            "status",
+            "public_link",
+            "reviewed_by",
+            "reviewed_at",
+        ]
         if obj is not None:
             readonly.append("source")
         if not can_grade(request):
@@ -233,6 +213,45 @@ class ClaimAdmin(SimpleHistoryAdmin):
             return format_html("<strong>{}</strong>", "⚠ cites a retracted work")
         return ""
 
+    @admin.display(description="revision")
+    def revision_flag(self, obj):
+        if obj.revision_status == RevisionStatus.PENDING:
+            return format_html("<strong>{}</strong>", "⏳ awaits an editor")
+        if obj.revision_status == RevisionStatus.RETURNED:
+            return "↩ sent back"
+        return ""
+
+    # -- change page: a published claim's form works on a proposal ---------------------------
+
+    def get_object(self, request, object_id, from_field=None):
+        """On a published claim's change page, the claim with its open revision's values (the
+        form shows the proposal; the live row is not touched): see revisions.current_proposal."""
+        claim = super().get_object(request, object_id, from_field)
+        match = request.resolver_match
+        change_page = match is not None and match.url_name == "claims_claim_change"
+        if claim is not None and claim.status == Status.PUBLISHED and change_page:
+            claim.open_revision = revisions.open_revision(claim)
+            claim.proposal = revisions.current_proposal(claim)
+            for name, value in claim.proposal.fields.items():
+                setattr(claim, name, value)
+        return claim
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if getattr(obj, "proposal", None) is not None:
+            kwargs |= formset_kwargs(obj.proposal, inline.model)
+        return kwargs
+
+    @admin.display(description="pending revision")
+    def pending_revision(self, obj):
+        revision = getattr(obj, "open_revision", None)
+        if revision is None:
+            return (
+                "None. This claim is public: saving this form stores your change as a revision, "
+                "and the public page shows the live version until an editor approves it."
+            )
+        return claim_revision_diff(obj, revision)
+
     # -- change page ------------------------------------------------------------------------
 
     @admin.display(description="quote in its context")
@@ -262,7 +281,13 @@ class ClaimAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         """The whole save: services.save_claim locks the claim, checks the version the
-        reviewer started from, saves the inlines (evidence, assessment) and then the claim."""
+        reviewer started from, saves the inlines (evidence, assessment) and then the claim.
+        A published claim's save proposes a revision instead (see save_revision)."""
+        if getattr(form.instance, "proposal", None) is not None:
+            request.revision_outcome = save_revision(request, form, formsets)
+            for formset in formsets:  # nothing of theirs was saved (the admin's log asks)
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
         services.save_claim(
             claim=form.instance,
             user=request.user,
@@ -280,6 +305,9 @@ class ClaimAdmin(SimpleHistoryAdmin):
             # check catches the usual case and keeps the input): nothing was saved.
             self.message_user(request, f"Not saved: {stale.message}", messages.ERROR)
             return HttpResponseRedirect(request.path)
+        except (revisions.StaleRevision, services.WorkflowError, ValidationError) as refused:
+            self.message_user(request, f"Not saved: {sentence(refused)}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
@@ -290,6 +318,11 @@ class ClaimAdmin(SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def response_change(self, request, obj):
+        if outcome := getattr(request, "revision_outcome", None):
+            level, message = outcome
+            self.message_user(request, message, level)
+            if "_unpublish" not in request.POST:
+                return HttpResponseRedirect(request.path)
         workflow = {
             "_send_to_review": services.send_to_review,
             "_publish": services.publish_claim,
@@ -299,7 +332,10 @@ class ClaimAdmin(SimpleHistoryAdmin):
         for button, service in workflow.items():
             if button in request.POST:
                 try:
-                    service(claim=obj, user=request.user)
+                    if service is services.publish_claim:
+                        service(claim=obj, user=request.user, note=note_of(request))
+                    else:
+                        service(claim=obj, user=request.user)
                 except services.WorkflowError as error:
                     self.message_user(
                         request, f"Saved, but the status did not change: {error}.", messages.ERROR

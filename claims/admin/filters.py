@@ -8,7 +8,8 @@ from django.db.models.functions import Lower
 from django.utils.text import Truncator
 
 from ..filters import parse_id
-from ..models import Claim, Source
+from ..models import Claim, ClaimRevision, Source
+from ..scales import RevisionStatus
 
 MAX_SUBJECT_LENGTH = Claim._meta.get_field("subject").max_length
 SUBJECTS_LISTED = 100  # the subject filter lists this many subjects, A to Z; search finds others
@@ -27,6 +28,26 @@ class RetractedCitationFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(cites_retracted=False)
         return queryset
+
+
+class OpenRevisionFilter(admin.SimpleListFilter):
+    """Published claims with a change on its way to an editor: the editors' part of the queue."""
+
+    title = "revision"
+    parameter_name = "revision"
+
+    def lookups(self, request, model_admin):
+        return [
+            (RevisionStatus.PENDING, "Awaits an editor"),
+            (RevisionStatus.RETURNED, "Sent back"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in (RevisionStatus.PENDING, RevisionStatus.RETURNED):
+            return queryset
+        return queryset.filter(
+            Exists(ClaimRevision.objects.filter(claim=OuterRef("pk"), status=self.value()))
+        )
 
 
 class SubjectFilter(admin.SimpleListFilter):

@@ -22,9 +22,21 @@ from .claim import (
     unique_slug,
     work_queue_rank,
 )
+from .revision import (
+    REVISED_CITATION_FIELDS,
+    REVISED_CLAIM_FIELDS,
+    CitationRevision,
+    ClaimRevision,
+    PublicChange,
+)
 from .source import Source, SourceQuerySet
 
 __all__ = [
+    "REVISED_CITATION_FIELDS",
+    "REVISED_CLAIM_FIELDS",
+    "CitationRevision",
+    "ClaimRevision",
+    "PublicChange",
     "DOI_RE",
     "PMID_RE",
     "QuoteContext",

@@ -110,6 +110,9 @@ class Claim(TimeStamped):
         editable=False,
     )
     reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When it first went public; never moves (ClaimReview's datePublished). Later approved
+    # changes are its PublicChange rows.
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Optimistic locking: every save through a service bumps it; a save that started from an
     # older version is refused (see services.StaleEdit).
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -150,6 +153,11 @@ class Claim(TimeStamped):
                 condition=~Q(status=Status.PUBLISHED)
                 | (~Q(grade=Grade.UNGRADED) & ~Q(verdict=Verdict.UNRATED) & ~Q(rationale="")),
                 name="claim_published_is_complete",
+            ),
+            # Its first publication is part of the public record (ClaimReview datePublished).
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(published_at__isnull=False),
+                name="claim_published_has_date",
             ),
         ]
         indexes = [

@@ -1,0 +1,83 @@
+"""Data migrations keep what the database already knows."""
+
+import datetime
+from datetime import UTC
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = ("claims", "0007_work_queue_index")
+AFTER = ("claims", "0008_editorial_record")
+NOV_20 = datetime.datetime(2026, 11, 20, tzinfo=UTC)
+NOV_27 = datetime.datetime(2026, 11, 27, tzinfo=UTC)
+DEC_6 = datetime.datetime(2026, 12, 6, tzinfo=UTC)
+
+
+def _migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+    return executor.loader.project_state([target]).apps
+
+
+def _claim(apps, source, slug, **fields):
+    values = {
+        "source": source,
+        "slug": slug,
+        "statement": f"Claim {slug}",
+        "quote": "Kratom",
+        "quote_start": 0,
+        "quote_end": 6,
+        "status": "published",
+        "grade": "low",
+        "verdict": "misleading",
+        "rationale": "Why.",
+        "created_at": NOV_20,
+        **fields,
+    }
+    return apps.get_model("claims", "Claim").objects.create(**values)
+
+
+def _history(apps, claim, when, **fields):
+    history = apps.get_model("claims", "HistoricalClaim")
+    copied = {
+        f.attname: getattr(claim, f.attname)
+        for f in claim._meta.concrete_fields
+        if f.name not in ("search_vector", "updated_at")
+    }
+    history.objects.create(**copied | fields, history_date=when, history_type="~")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_published_claims_get_their_first_publication_and_their_past_corrections():
+    apps = _migrate(BEFORE)
+    try:
+        source = apps.get_model("claims", "Source").objects.create(
+            title="T", text="Kratom may help.", kind="web_article"
+        )
+        loaded = _claim(apps, source, "loaded", reviewed_at=NOV_27)  # as loaddata leaves it
+        edited = _claim(apps, source, "edited", grade="low", reviewed_at=DEC_6)
+        _history(apps, edited, NOV_20, grade="very_low", verdict="unsupported", reviewed_at=NOV_20)
+        _history(apps, edited, DEC_6, grade="low", verdict="unsupported", reviewed_at=DEC_6)
+        draft = _claim(apps, source, "draft", status="candidate", grade="ungraded")
+
+        apps = _migrate(AFTER)
+
+        claims = apps.get_model("claims", "Claim").objects.in_bulk()
+        assert [claims[c.pk].published_at for c in (loaded, edited, draft)] == [
+            NOV_27,
+            NOV_20,
+            None,
+        ]
+        changes = apps.get_model("claims", "PublicChange").objects.values_list(
+            "claim_id", "kind", "approved_at", "old_grade", "new_grade"
+        )
+        assert list(changes) == [(edited.pk, "correction", DEC_6, "very_low", "low")]
+    finally:
+        _migrate(("claims", _leaf()))
+
+
+def _leaf() -> str:
+    executor = MigrationExecutor(connection)
+    return next(name for app, name in executor.loader.graph.leaf_nodes() if app == "claims")
