@@ -25,6 +25,7 @@ def run_check(**env):
         ("DJANGO_SITE_URL", "claims.example.org"),
         ("DATABASE_URL", "mysql://root@localhost/claims"),
         ("DJANGO_HSTS_SECONDS", "a year"),
+        ("DJANGO_PROXY_COUNT", "-1"),
     ],
 )
 def test_malformed_environment_stops_startup_naming_the_variable(name, value):

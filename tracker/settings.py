@@ -148,7 +148,16 @@ AXES_FAILURE_LIMIT = env_int("DJANGO_AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0) or None
+# Whose address a lockout counts: the client's, taken from X-Forwarded-For behind PROXY_COUNT
+# proxies of our own (claims/clientip.py). ipware with a proxy count and no header list found
+# no address at all behind a proxy, so one lockout locked the username for everyone.
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"DJANGO_PROXY_COUNT={PROXY_COUNT}: expected 0 or more proxies")
+AXES_CLIENT_IP_CALLABLE = "claims.clientip.client_address"
+# The log names the address (axes hides it by default); not the username, which may hold a
+# password typed into the wrong box.
+AXES_SENSITIVE_PARAMETERS = ["username"]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
 # No inline script or style anywhere; JSON-LD data blocks are not executed and need no nonce.
