@@ -2,15 +2,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
 
 from ..forms import CitationForm
 from ..models import Citation, normalize_doi
-from .common import RETRACTED_BADGE, URL_OVERRIDES
+from .common import RETRACTED_BADGE, URL_OVERRIDES, HistoryAdmin
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(HistoryAdmin):
     form = CitationForm
     formfield_overrides = URL_OVERRIDES
     list_display = ("retraction", "title", "authors", "year", "study_design", "doi", "pmid")
