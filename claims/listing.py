@@ -38,6 +38,7 @@ from .filters import (
     toggled,
 )
 from .models import Claim
+from .scales import Status
 from .search import highlight_pattern
 from .sidetables import Counts, search_bound
 from .tables import ClaimTable
@@ -442,14 +443,21 @@ def _beyond_cursor(cursor_id: int, op: str) -> RawSQL:
     cursor) created_at `op`= the cursor's. The cursor's created_at is a subquery in the same
     statement (no extra round trip); written as SQL because the same Q objects and Subquery
     cost more to build and compile than the query takes to run.
+
+    Only a published claim places the page: an unpublished one's created_at is NULL here, as
+    for an id that never existed, so the page cannot tell the two apart (nor date it).
     """
     quote = connection.ops.quote_name
     table = quote(Claim._meta.db_table)
     created, pk = f"{table}.{quote('created_at')}", f"{table}.{quote('id')}"
-    at = f"(SELECT c.{quote('created_at')} FROM {table} c WHERE c.{quote('id')} = %s LIMIT 1)"
+    at = (
+        f"(SELECT c.{quote('created_at')} FROM {table} c "
+        f"WHERE c.{quote('id')} = %s AND c.{quote('status')} = %s LIMIT 1)"
+    )
+    cursor = [cursor_id, Status.PUBLISHED.value]
     return RawSQL(
         f"({created} {op} {at} OR ({created} = {at} AND {pk} {op} %s)) AND {created} {op}= {at}",
-        [cursor_id, cursor_id, cursor_id, cursor_id],
+        [*cursor, *cursor, cursor_id, *cursor],
         output_field=BooleanField(),
     )
 
@@ -458,8 +466,8 @@ def keyset_rows(queryset: QuerySet, *, after: int | None, before: int | None):
     """Rows of the default order (newest first) after or before the claim with id `after` /
     `before`; returns (rows, has_more_in_that_direction, cursor_found).
 
-    Only when no row comes back does a second query tell a vanished cursor from the end of
-    the list.
+    Only when no row comes back does a second query tell a vanished cursor (missing or not
+    published) from the end of the list.
     """
     cursor_id = after if after is not None else before
     if after is not None:
@@ -471,5 +479,5 @@ def keyset_rows(queryset: QuerySet, *, after: int | None, before: int | None):
     rows = rows[:PER_PAGE]
     if before is not None:
         rows.reverse()
-    found = bool(rows) or Claim.objects.filter(pk=cursor_id).exists()
+    found = bool(rows) or Claim.objects.published().filter(pk=cursor_id).exists()
     return rows, more, found
