@@ -236,6 +236,21 @@ STORAGES = {
 # 1M claims on 2 cores; the CSV always holds every match.
 CLAIMS_SEARCH_BOUND = env_int("DJANGO_SEARCH_BOUND", 5000)
 
+# The largest text a source may hold (UTF-8 bytes), in the admin and in import_source alike,
+# and the most candidate claims one import may propose (claims/limits.py).
+CLAIMS_SOURCE_TEXT_MAX_BYTES = env_int("DJANGO_SOURCE_TEXT_MAX_BYTES", 2_000_000)
+CLAIMS_IMPORT_MAX_CANDIDATES = env_int("DJANGO_IMPORT_MAX_CANDIDATES", 2000)
+for _name, _value in [
+    ("DJANGO_SOURCE_TEXT_MAX_BYTES", CLAIMS_SOURCE_TEXT_MAX_BYTES),
+    ("DJANGO_IMPORT_MAX_CANDIDATES", CLAIMS_IMPORT_MAX_CANDIDATES),
+]:
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name}={_value}: expected 1 or more")
+# A form body may carry a text at the limit even when every byte of it is percent-encoded
+# (three characters each), with room for the other fields; Django's default (2.5 MB) would
+# refuse a 2 MB source text in the admin with a bare 400 before the form could explain.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * CLAIMS_SOURCE_TEXT_MAX_BYTES + 1_000_000
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
