@@ -75,15 +75,12 @@ def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess
     server = subprocess.Popen(
         [
             str(gunicorn),
-            "tracker.wsgi:application",
-            "-k",
-            "gthread",
+            "-c",
+            "tracker/gunicorn.conf.py",  # the documented deployment's settings (gthread)
             "--workers",
             str(workers),
             "--threads",
             str(threads),
-            "--timeout",
-            "120",
             "--bind",
             f"{HOST}:{port}",
             "--log-level",
