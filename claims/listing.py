@@ -142,12 +142,12 @@ class ClaimPage:
         return self._pairs(include={"q", "sort", "source"})
 
     def _pairs(self, *, include=None, exclude=()) -> list[tuple[str, str]]:
-        params = self.selection.params
+        params = self.selection.usable_params
         return [
             (key, value)
             for key in known_params()
             if (include is None or key in include) and key not in exclude
-            for value in params.getlist(key)
+            for value in dict.fromkeys(params.getlist(key))
             if value
         ]
 
@@ -170,7 +170,7 @@ def claim_page(params: QueryDict) -> ClaimPage:
     selection = select_claims(params)
     page = ClaimPage(selection)
     if selection.errors:
-        page.table = ClaimTable([], params=params)
+        page.table = ClaimTable([], params=selection.usable_params)
         return page
     number, note = parse_page(params.get("page"))
     after, before = parse_id(params.get("after")), parse_id(params.get("before"))
@@ -289,23 +289,23 @@ def _facets(selection: Selection, counts: Counts) -> list[Facet]:
 
 
 def _chips(selection: Selection) -> list[Chip]:
-    """One removable chip per active filter value (and the search), labelled in words."""
+    """One removable chip per distinct active filter value (and the search), in words."""
     params = selection.params
     chips = []
     for spec in selection.active:
         if spec.choices is not None:
             labels = dict(spec.choices)
-            for code in selection.values[spec.param]:
+            for code in dict.fromkeys(selection.values[spec.param]):
                 chips.append(
                     Chip(f"{spec.label}: {labels[code]}", toggled(params, spec.param, code))
                 )
         elif spec.param == "source":
-            for source in selection.sources:
+            for source in {source.pk: source for source in selection.sources}.values():
                 chips.append(
                     Chip(f"Source: {source.title}", toggled(params, "source", str(source.pk)))
                 )
         else:
-            for value in selection.values[spec.param]:
+            for value in dict.fromkeys(selection.values[spec.param]):
                 remaining = [v for v in params.getlist(spec.param) if v.strip() != value]
                 chips.append(
                     Chip(f"{spec.label}: {value}", querystring(params, **{spec.param: remaining}))

@@ -4,6 +4,7 @@ The number of generated cases is HYPOTHESIS_CASES (total over this module, defau
 """
 
 import os
+import re
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -306,3 +307,61 @@ def test_admin_history_version_page_refuses_a_post_and_changes_nothing(
     assert posted.status_code == 403
     after = (obj.history.count(), obj.__class__.objects.filter(pk=obj.pk).values().get())
     assert after == before
+
+
+# --- links carry what the page knows, once ------------------------------------------------------
+
+LONG = "x" * 3900  # about what one request line holds (gunicorn's limit is 4,094 bytes)
+
+
+@pytest.fixture
+def pages():
+    """55 sources with a published claim each: three /claims/ pages and two /sources/ pages."""
+    claims = [ClaimFactory(published=True, source=SourceFactory()) for _ in range(55)]
+    return {"claim": claims[0], "middle": claims[30]}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/claims/",
+        "/claims/?grade=very_low&verdict=unsupported&sort=-grade",
+        "/claims/?q=kratom&subject=kratom",
+        "/claims/?page=2",
+        "/claims/?after={middle}",
+        "/claims/?before={middle}",
+        "/sources/",
+        "/sources/?page=2",
+        "/claims/{slug}/",
+        "/sources/{source}/",
+        "/methodology/",
+    ],
+)
+def test_an_unknown_parameter_changes_nothing_on_the_page(client, pages, url):
+    url = url.format(
+        middle=pages["middle"].pk, slug=pages["claim"].slug, source=pages["claim"].source_id
+    )
+    joiner = "&" if "?" in url else "?"
+
+    plain = fetch(client, url)
+    padded = fetch(client, f"{url}{joiner}zzz={LONG}&{LONG}=1")
+
+    assert padded == plain  # nothing echoed: not in a link, a form, or anywhere else
+
+
+@pytest.mark.parametrize("param", ["q", "grade", "subject", "sort", "source", "claim_type"])
+def test_an_invalid_value_is_shown_at_most_once_and_carried_by_no_link(client, pages, param):
+    status, text = fetch(client, f"/claims/?{param}={LONG}&verdict=unsupported")
+
+    assert status == 400
+    assert text.count(LONG) <= 1  # in its box or its error message, to be fixed
+    links = re.findall(r'(?:href|value)="([^"]*)"', text)
+    assert [link for link in links if "xxxxxxxxxx" in link and link != LONG] == []
+    assert "verdict=unsupported" in " ".join(links)  # what did validate is kept
+
+
+def test_a_repeated_value_is_carried_once(client, pages):
+    once = fetch(client, "/claims/?grade=very_low&subject=kratom")
+    repeated = fetch(client, "/claims/?" + "&".join(["grade=very_low", "subject=kratom"] * 40))
+
+    assert repeated == once
