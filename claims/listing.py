@@ -451,11 +451,11 @@ def _beyond_cursor(cursor_id: int, op: str) -> RawSQL:
     table = quote(Claim._meta.db_table)
     created, pk = f"{table}.{quote('created_at')}", f"{table}.{quote('id')}"
     at = (
-        f"(SELECT c.{quote('created_at')} FROM {table} c "
+        f"(SELECT c.{quote('created_at')} FROM {table} c "  # nosec B608 # model names; values bound
         f"WHERE c.{quote('id')} = %s AND c.{quote('status')} = %s LIMIT 1)"
     )
     cursor = [cursor_id, Status.PUBLISHED.value]
-    return RawSQL(
+    return RawSQL(  # nosec B611 # fixed SQL; values bound
         f"({created} {op} {at} OR ({created} = {at} AND {pk} {op} %s)) AND {created} {op}= {at}",
         [*cursor, *cursor, cursor_id, *cursor],
         output_field=BooleanField(),
