@@ -42,6 +42,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/bandit -c pyproject.toml -r claims tracker bench --severity-level medium -q
 
 clean:
 	rm -rf $(VENV) tracker.sqlite3 staticfiles

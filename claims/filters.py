@@ -323,6 +323,17 @@ class Selection:
         return self.filterset.error_messages
 
     @property
+    def usable_params(self) -> QueryDict:
+        """The known parameters that validated: what the page's links and forms carry, so a
+        bad value is neither resubmitted nor echoed into every link of an error page."""
+        failed = set(self.filterset.form.errors)
+        usable = QueryDict(mutable=True)
+        for key in known_params():
+            if key not in failed:
+                usable.setlist(key, self.params.getlist(key))
+        return usable
+
+    @property
     def active(self) -> list[ListFilter]:
         """The declared filters this query string uses, in declaration order."""
         return [spec for spec in FILTERS if self.values.get(spec.param)]
@@ -398,7 +409,7 @@ def known_params() -> tuple[str, ...]:
 def querystring(params: QueryDict, **changes) -> str:
     """`params` (the known ones) with the given keys replaced (a list) or dropped (None/[]),
     and without the page position: a changed selection starts at its top."""
-    data = {key: [v for v in params.getlist(key) if v] for key in known_params()}
+    data = {key: _distinct(params.getlist(key)) for key in known_params()}
     data.update(changes)
     pairs = [(key, value) for key, values in data.items() if key not in POSITION_PARAMS
              for value in values or ()]  # fmt: skip
@@ -411,6 +422,12 @@ def querystring(params: QueryDict, **changes) -> str:
 
 def toggled(params: QueryDict, name: str, value: str) -> str:
     """The link that adds `value` to filter `name`, or removes it when already chosen."""
-    values = [v for v in params.getlist(name) if v]
+    values = _distinct(params.getlist(name))
     values = [v for v in values if v != value] if value in values else [*values, value]
     return querystring(params, **{name: values})
+
+
+def _distinct(values: list[str]) -> list[str]:
+    """The non-empty values, each once, in order: a value repeated in the address is carried
+    once (`grade=low` fifty times selects what it selects once)."""
+    return list(dict.fromkeys(v for v in values if v))

@@ -210,7 +210,9 @@ class MultipleTextInput(forms.TextInput):
         return getter(name) if getter else data.get(name)
 
     def render(self, name, value, attrs=None, renderer=None):
-        values = [v for v in (value if isinstance(value, list) else [value]) if v]
+        values = list(
+            dict.fromkeys(v for v in (value if isinstance(value, list) else [value]) if v)
+        )
         box = super().render(name, values[0] if values else None, attrs, renderer)
         hidden = format_html_join(
             "", '<input type="hidden" name="{}" value="{}">', ((name, v) for v in values[1:])

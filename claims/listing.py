@@ -38,6 +38,7 @@ from .filters import (
     toggled,
 )
 from .models import Claim
+from .scales import Status
 from .search import highlight_pattern
 from .sidetables import Counts, search_bound
 from .tables import ClaimTable
@@ -141,12 +142,12 @@ class ClaimPage:
         return self._pairs(include={"q", "sort", "source"})
 
     def _pairs(self, *, include=None, exclude=()) -> list[tuple[str, str]]:
-        params = self.selection.params
+        params = self.selection.usable_params
         return [
             (key, value)
             for key in known_params()
             if (include is None or key in include) and key not in exclude
-            for value in params.getlist(key)
+            for value in dict.fromkeys(params.getlist(key))
             if value
         ]
 
@@ -169,7 +170,7 @@ def claim_page(params: QueryDict) -> ClaimPage:
     selection = select_claims(params)
     page = ClaimPage(selection)
     if selection.errors:
-        page.table = ClaimTable([], params=params)
+        page.table = ClaimTable([], params=selection.usable_params)
         return page
     number, note = parse_page(params.get("page"))
     after, before = parse_id(params.get("after")), parse_id(params.get("before"))
@@ -288,23 +289,23 @@ def _facets(selection: Selection, counts: Counts) -> list[Facet]:
 
 
 def _chips(selection: Selection) -> list[Chip]:
-    """One removable chip per active filter value (and the search), labelled in words."""
+    """One removable chip per distinct active filter value (and the search), in words."""
     params = selection.params
     chips = []
     for spec in selection.active:
         if spec.choices is not None:
             labels = dict(spec.choices)
-            for code in selection.values[spec.param]:
+            for code in dict.fromkeys(selection.values[spec.param]):
                 chips.append(
                     Chip(f"{spec.label}: {labels[code]}", toggled(params, spec.param, code))
                 )
         elif spec.param == "source":
-            for source in selection.sources:
+            for source in {source.pk: source for source in selection.sources}.values():
                 chips.append(
                     Chip(f"Source: {source.title}", toggled(params, "source", str(source.pk)))
                 )
         else:
-            for value in selection.values[spec.param]:
+            for value in dict.fromkeys(selection.values[spec.param]):
                 remaining = [v for v in params.getlist(spec.param) if v.strip() != value]
                 chips.append(
                     Chip(f"{spec.label}: {value}", querystring(params, **{spec.param: remaining}))
@@ -442,14 +443,21 @@ def _beyond_cursor(cursor_id: int, op: str) -> RawSQL:
     cursor) created_at `op`= the cursor's. The cursor's created_at is a subquery in the same
     statement (no extra round trip); written as SQL because the same Q objects and Subquery
     cost more to build and compile than the query takes to run.
+
+    Only a published claim places the page: an unpublished one's created_at is NULL here, as
+    for an id that never existed, so the page cannot tell the two apart (nor date it).
     """
     quote = connection.ops.quote_name
     table = quote(Claim._meta.db_table)
     created, pk = f"{table}.{quote('created_at')}", f"{table}.{quote('id')}"
-    at = f"(SELECT c.{quote('created_at')} FROM {table} c WHERE c.{quote('id')} = %s LIMIT 1)"
-    return RawSQL(
+    at = (
+        f"(SELECT c.{quote('created_at')} FROM {table} c "  # nosec B608 # model names; values bound
+        f"WHERE c.{quote('id')} = %s AND c.{quote('status')} = %s LIMIT 1)"
+    )
+    cursor = [cursor_id, Status.PUBLISHED.value]
+    return RawSQL(  # nosec B611 # fixed SQL; values bound
         f"({created} {op} {at} OR ({created} = {at} AND {pk} {op} %s)) AND {created} {op}= {at}",
-        [cursor_id, cursor_id, cursor_id, cursor_id],
+        [*cursor, *cursor, cursor_id, *cursor],
         output_field=BooleanField(),
     )
 
@@ -458,8 +466,8 @@ def keyset_rows(queryset: QuerySet, *, after: int | None, before: int | None):
     """Rows of the default order (newest first) after or before the claim with id `after` /
     `before`; returns (rows, has_more_in_that_direction, cursor_found).
 
-    Only when no row comes back does a second query tell a vanished cursor from the end of
-    the list.
+    Only when no row comes back does a second query tell a vanished cursor (missing or not
+    published) from the end of the list.
     """
     cursor_id = after if after is not None else before
     if after is not None:
@@ -471,5 +479,5 @@ def keyset_rows(queryset: QuerySet, *, after: int | None, before: int | None):
     rows = rows[:PER_PAGE]
     if before is not None:
         rows.reverse()
-    found = bool(rows) or Claim.objects.filter(pk=cursor_id).exists()
+    found = bool(rows) or Claim.objects.published().filter(pk=cursor_id).exists()
     return rows, more, found

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from . import extraction
+from . import extraction, limits
 from .models import Claim, Evidence, GradeAssessment, PublicChange, Source
 from .scales import ChangeKind, ClaimType, Grade, RevisionStatus, Stance, Status, Verdict
 
@@ -431,16 +431,20 @@ def import_source(
 ) -> ImportResult:
     """Store `text` as a new source and propose candidate claims from it, in one transaction.
 
-    Refuses (ValidationError) an empty text or one already stored. With `dry_run`, everything
-    is validated and the candidates computed, then rolled back.
+    Refuses (ValidationError) an empty text or one already stored, a text over the size limit
+    and one that yields more candidates than the cap (claims/limits.py). With `dry_run`,
+    everything is validated and the candidates computed, then rolled back.
     """
     if not text.strip():
         raise ValidationError("The text is empty: there is nothing to import.")
+    limits.check_source_text_size(text)
     existing = Source.objects.filter(text=text).only("pk", "title").first()
     if existing is not None:
         raise ValidationError(
             f"This text is already stored as source #{existing.pk} “{existing.title}”."
         )
+    found_candidates = extraction.extract_candidates(text)
+    limits.check_candidate_count(len(found_candidates))
     with transaction.atomic():
         source = Source(title=title, url=url, publisher=publisher, text=text)
         source.full_clean()
@@ -457,7 +461,7 @@ def import_source(
                 claim_type=found.claim_type,
                 user=user,
             )
-            for found in extraction.extract_candidates(text)
+            for found in found_candidates
         ]
         if dry_run:
             transaction.set_rollback(True)

@@ -4,12 +4,14 @@ The number of generated cases is HYPOTHESIS_CASES (total over this module, defau
 """
 
 import os
+import re
 from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from claims.models import Citation
 from claims.scales import Status
 from tests.factories import ClaimFactory, EvidenceFactory, SourceFactory
 
@@ -210,3 +212,156 @@ def test_numbers_that_are_not_ids_or_pages_get_an_answer_not_a_500(client, data,
     response = client.get(url)
 
     assert response.status_code in (200, 400)
+
+
+# --- the admin: what a signed-in staff account can send ---------------------------------------
+
+ADMIN_NUL_FILTERS = [
+    "/admin/claims/claim/?status__exact=%00",
+    "/admin/claims/claim/?grade__exact=%00",
+    "/admin/claims/claim/?verdict__exact=%00",
+    "/admin/claims/claim/?claim_type__exact=low%00",
+    "/admin/claims/claim/?subject=kra%00tom",
+    "/admin/claims/citation/?study_design__exact=%00",
+    "/admin/claims/source/?kind__exact=%00",
+    "/admin/claims/claim/?q=kratom%00",
+    "/admin/claims/citation/?q=%00",
+    "/admin/claims/source/?q=%00",
+    "/admin/claims/claim/?o=%00",
+    "/admin/claims/claim/?%00=1",
+    "/admin/auth/user/?is_staff__exact=%00",
+]
+
+
+@pytest.fixture
+def superuser_client(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("url", ADMIN_NUL_FILTERS)
+def test_admin_refuses_a_null_character_in_its_address(superuser_client, data, url):
+    response = superuser_client.get(url)
+
+    assert response.status_code == 400
+    assert "null character" in response.content.decode()
+
+
+@pytest.mark.parametrize("selected", ["abc", "\x00", "\u00b2", "1 OR 1=1"])
+def test_admin_action_on_ids_that_are_not_numbers_is_a_400(superuser_client, data, selected):
+    claim = data["hidden"][0]  # a candidate
+
+    response = superuser_client.post(
+        "/admin/claims/claim/",
+        {"action": "reject_action", "_selected_action": [str(claim.pk), selected], "index": 0},
+    )
+
+    assert response.status_code == 400
+    claim.refresh_from_db()
+    assert claim.status == Status.CANDIDATE
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "{claim}/history/abc/",
+        "{claim}/history/%C2%B2/",
+        "{claim}/history/99999999999999999999/",
+        "{claim}/history/{version}x/",
+        "abc/history/{version}/",
+        "abc/history/",
+        "%C2%B2/history/",
+        "99999999999999999999/history/",
+    ],
+)
+def test_admin_history_pages_answer_ids_that_are_not_numbers_with_a_404(
+    superuser_client, data, path
+):
+    claim = data["hidden"][0]
+    version = claim.history.earliest("history_date").history_id
+    url = "/admin/claims/claim/" + path.format(claim=claim.pk, version=version)
+
+    response = superuser_client.get(url)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("model", ["claim", "citation"])
+def test_admin_history_version_page_refuses_a_post_and_changes_nothing(
+    superuser_client, data, model
+):
+    claim = data["hidden"][0]
+    obj = claim if model == "claim" else Citation.objects.first()
+    obj.refresh_from_db()
+    before = (obj.history.count(), obj.__class__.objects.filter(pk=obj.pk).values().get())
+    version = obj.history.earliest("history_date").history_id
+    url = f"/admin/claims/{model}/{obj.pk}/history/{version}/"
+
+    shown = superuser_client.get(url)
+    posted = superuser_client.post(url, {"statement": "Reverted", "title": "Reverted"})
+
+    assert shown.status_code == 200
+    assert 'value="Revert"' not in shown.content.decode()  # no button either
+    assert posted.status_code == 403
+    after = (obj.history.count(), obj.__class__.objects.filter(pk=obj.pk).values().get())
+    assert after == before
+
+
+# --- links carry what the page knows, once ------------------------------------------------------
+
+LONG = "x" * 3900  # about what one request line holds (gunicorn's limit is 4,094 bytes)
+
+
+@pytest.fixture
+def pages():
+    """55 sources with a published claim each: three /claims/ pages and two /sources/ pages."""
+    claims = [ClaimFactory(published=True, source=SourceFactory()) for _ in range(55)]
+    return {"claim": claims[0], "middle": claims[30]}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/claims/",
+        "/claims/?grade=very_low&verdict=unsupported&sort=-grade",
+        "/claims/?q=kratom&subject=kratom",
+        "/claims/?page=2",
+        "/claims/?after={middle}",
+        "/claims/?before={middle}",
+        "/sources/",
+        "/sources/?page=2",
+        "/claims/{slug}/",
+        "/sources/{source}/",
+        "/methodology/",
+    ],
+)
+def test_an_unknown_parameter_changes_nothing_on_the_page(client, pages, url):
+    url = url.format(
+        middle=pages["middle"].pk, slug=pages["claim"].slug, source=pages["claim"].source_id
+    )
+    joiner = "&" if "?" in url else "?"
+
+    plain = fetch(client, url)
+    padded = fetch(client, f"{url}{joiner}zzz={LONG}&{LONG}=1")
+
+    assert padded == plain  # nothing echoed: not in a link, a form, or anywhere else
+
+
+@pytest.mark.parametrize("param", ["q", "grade", "subject", "sort", "source", "claim_type"])
+def test_an_invalid_value_is_shown_at_most_once_and_carried_by_no_link(client, pages, param):
+    status, text = fetch(client, f"/claims/?{param}={LONG}&verdict=unsupported")
+
+    assert status == 400
+    assert text.count(LONG) <= 1  # in its box or its error message, to be fixed
+    links = re.findall(r'(?:href|value)="([^"]*)"', text)
+    assert [link for link in links if "xxxxxxxxxx" in link and link != LONG] == []
+    assert "verdict=unsupported" in " ".join(links)  # what did validate is kept
+
+
+def test_a_repeated_value_is_carried_once(client, pages):
+    once = fetch(client, "/claims/?grade=very_low&subject=kratom")
+    repeated = fetch(client, "/claims/?" + "&".join(["grade=very_low", "subject=kratom"] * 40))
+
+    assert repeated == once

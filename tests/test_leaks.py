@@ -4,11 +4,14 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from claims.models import Claim
 from claims.scales import Grade, Status, Verdict
 from tests import payloads
 from tests.factories import (
@@ -118,6 +121,26 @@ def test_hidden_claim_page_is_not_found(reader, world, which):
 
     assert response.status_code == 404
     assert "Zorblax" not in body(response)
+
+
+@pytest.mark.parametrize("key", ["after", "before"])
+def test_a_cursor_at_a_hidden_claim_reads_as_one_that_never_existed(reader, world, key):
+    # By creation time: the public claim, then the hidden one, then a newer public claim.
+    newer = ClaimFactory(published=True, source=world["public"].source, statement="Newer")
+    start = timezone.now() - timedelta(days=3)
+    for days, claim in enumerate([world["public"], world["hidden"], newer]):
+        Claim.objects.filter(pk=claim.pk).update(created_at=start + timedelta(days=days))
+    never = Claim.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+
+    at_hidden = reader.get(f"{reverse('claims:claim-list')}?{key}={world['hidden'].pk}")
+    at_never = reader.get(f"{reverse('claims:claim-list')}?{key}={never}")
+
+    assert body(at_hidden) == body(at_never)
+    page = at_hidden.context["page"]
+    assert [claim.pk for claim in page.rows] == [newer.pk, world["public"].pk]
+    assert page.notes == [
+        "The claim this page continued from is no longer listed, so this is the first page."
+    ]
 
 
 def test_source_page_marks_only_published_claims(reader, world):

@@ -25,6 +25,10 @@ def run_check(**env):
         ("DJANGO_SITE_URL", "claims.example.org"),
         ("DATABASE_URL", "mysql://root@localhost/claims"),
         ("DJANGO_HSTS_SECONDS", "a year"),
+        ("DJANGO_PROXY_COUNT", "-1"),
+        ("DJANGO_SOURCE_TEXT_MAX_BYTES", "2MB"),
+        ("DJANGO_SOURCE_TEXT_MAX_BYTES", "0"),
+        ("DJANGO_IMPORT_MAX_CANDIDATES", "0"),
     ],
 )
 def test_malformed_environment_stops_startup_naming_the_variable(name, value):

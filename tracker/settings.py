@@ -24,14 +24,17 @@ def env_flag(name: str, default: bool = False) -> bool:
     return raw in {"1", "true"}
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r}: expected a whole number") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value}: expected {minimum} or more")
+    return value
 
 
 def env_site_url(name: str, default: str) -> str:
@@ -106,7 +109,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with a guarded "view on site" and 400s for hostile requests.
+    "claims.adminsite.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -148,7 +152,14 @@ AXES_FAILURE_LIMIT = env_int("DJANGO_AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0) or None
+# Whose address a lockout counts: the client's, taken from X-Forwarded-For behind PROXY_COUNT
+# proxies of our own (claims/clientip.py). ipware with a proxy count and no header list found
+# no address at all behind a proxy, so one lockout locked the username for everyone.
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "claims.clientip.client_address"
+# The log names the address (axes hides it by default); not the username, which may hold a
+# password typed into the wrong box.
+AXES_SENSITIVE_PARAMETERS = ["username"]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
 # No inline script or style anywhere; JSON-LD data blocks are not executed and need no nonce.
@@ -226,6 +237,15 @@ STORAGES = {
 # 1M claims on 2 cores; the CSV always holds every match.
 CLAIMS_SEARCH_BOUND = env_int("DJANGO_SEARCH_BOUND", 5000)
 
+# The largest text a source may hold (UTF-8 bytes), in the admin and in import_source alike,
+# and the most candidate claims one import may propose (claims/limits.py).
+CLAIMS_SOURCE_TEXT_MAX_BYTES = env_int("DJANGO_SOURCE_TEXT_MAX_BYTES", 2_000_000, minimum=1)
+CLAIMS_IMPORT_MAX_CANDIDATES = env_int("DJANGO_IMPORT_MAX_CANDIDATES", 2000, minimum=1)
+# A form body may carry a text at the limit even when every byte of it is percent-encoded
+# (three characters each), with room for the other fields; Django's default (2.5 MB) would
+# refuse a 2 MB source text in the admin with a bare 400 before the form could explain.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * CLAIMS_SOURCE_TEXT_MAX_BYTES + 1_000_000
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -237,4 +257,6 @@ LOGGING = {
 }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+# History pages show old versions; restoring one would bypass the services (claims/admin/common.py).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 AXES_VERBOSE = False

@@ -3,17 +3,16 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
 
 from .. import revisions
 from ..forms import CitationForm
 from ..models import Citation, normalize_doi
-from .common import RETRACTED_BADGE, URL_OVERRIDES
+from .common import RETRACTED_BADGE, URL_OVERRIDES, HistoryAdmin
 from .revision import REFUSALS, citation_revision_diff, save_citation_revision, sentence
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(HistoryAdmin):
     form = CitationForm
     formfield_overrides = URL_OVERRIDES
     list_display = ("retraction", "title", "authors", "year", "study_design", "doi", "pmid")

@@ -9,10 +9,9 @@ import dataclasses
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .. import export, revisions, services
@@ -22,7 +21,7 @@ from ..models import Claim, ClaimRevision, Evidence, work_queue_rank
 from ..scales import Grade, RevisionStatus, Status
 from ..search import clean_text, search_filter
 from ..services import GRADING_FIELDS
-from .common import can_grade
+from .common import HistoryAdmin, can_grade
 from .filters import (
     OpenRevisionFilter,
     RetractedCitationFilter,
@@ -55,7 +54,7 @@ class ReadableHistoryHelper(HistoricalRecordContextHelper):
 
 
 @admin.register(Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
+class ClaimAdmin(HistoryAdmin):
     form = ClaimAdminForm
     change_form_template = "admin/claims/claim/change_form.html"
     object_history_template = "admin/claims/claim/object_history.html"
@@ -276,6 +275,10 @@ class ClaimAdmin(SimpleHistoryAdmin):
             return "Not public (only published claims are)."
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
 
+    def view_on_site(self, obj):
+        # Only a published claim has a public page; an unpublished one's slug stays here.
+        return obj.get_absolute_url() if obj.status == Status.PUBLISHED else None
+
     def save_model(self, request, obj, form, change):
         """Nothing here: the claim is saved with its inlines, as one edit, in save_related."""
 
@@ -356,6 +359,8 @@ class ClaimAdmin(SimpleHistoryAdmin):
         return True
 
     def history_view(self, request, object_id, extra_context=None):
+        if parse_id(object_id) is None:
+            raise Http404("No such claim.")  # not a 500 from filtering by a non-number
         evidence_history = (
             Evidence.history.filter(claim_id=object_id)
             .select_related("citation", "history_user")

@@ -1,6 +1,12 @@
 """What the admin modules share."""
 
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin
+
+from ..filters import parse_id
 
 RETRACTED_BADGE = "⚠ RETRACTED"
 # A pasted "example.org/x" gets https://, not http:// (and Django 5.2 warns without it).
@@ -9,3 +15,25 @@ URL_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 def can_grade(request) -> bool:
     return request.user.has_perm("claims.grade_claim")
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple_history's history pages, read-only: an old version can be read, not restored.
+
+    Reverting is off (SIMPLE_HISTORY_REVERT_DISABLED hides its button), and a POST to a
+    version's page is refused here as well: simple_history would save the old version's form
+    past every service (no version check, no workflow rule); until now only a crash
+    (TransactionManagementError) stopped it. An id that is not a number is a 404, not a 500.
+    """
+
+    def history_view(self, request, object_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None:
+            raise Http404("No such object.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied("Reverting to an earlier version is disabled.")
+        if parse_id(unquote(object_id)) is None or parse_id(version_id) is None:
+            raise Http404("No such version.")
+        return super().history_form_view(request, object_id, version_id, extra_context)

@@ -49,6 +49,12 @@ class SourceAdmin(admin.ModelAdmin):
             ),
         )
 
+    def view_on_site(self, obj):
+        # A source's public page exists once a published claim quotes it (else a 404).
+        if Source.objects.with_published_claims().filter(pk=obj.pk).exists():
+            return obj.get_absolute_url()
+        return None
+
     def has_delete_permission(self, request, obj=None):
         # Claims quote a source by offsets; only a superuser removes one (and PROTECT still
         # refuses while any claim quotes it).

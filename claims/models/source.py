@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.text import Truncator
 
+from .. import limits
 from ..scales import SourceKind, Status
 from .base import TimeStamped, validate_no_nul
 
@@ -57,6 +58,7 @@ class Source(TimeStamped):
 
     def clean(self):
         super().clean()
+        limits.check_source_text_size(self.text)
         if self.pk is None:
             return
         # A claim's quote is addressed by offsets into this text: an edit that moves or changes

@@ -9,19 +9,26 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from claims import services
-
-MAX_BYTES = 5_000_000
+from claims import limits, services
 
 
 def read_text_file(path: Path) -> str:
-    """The file's text, decoded as UTF-8 with newlines normalised; CommandError if unusable."""
+    """The file's text, decoded as UTF-8 with newlines normalised; CommandError if unusable.
+
+    Reads at most one byte past the size limit, so an endless or huge file (/dev/zero, a
+    disk image) is refused without being read into memory.
+    """
+    limit = limits.source_text_max_bytes()
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(limit + 1)
     except OSError as exc:
         raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    if len(raw) > MAX_BYTES:
-        raise CommandError(f"{path} is {len(raw):,} bytes; the limit is {MAX_BYTES:,}.")
+    if len(raw) > limit:
+        raise CommandError(
+            f"{path} is larger than {limit:,} bytes, the limit for a source's text "
+            "(DJANGO_SOURCE_TEXT_MAX_BYTES). Split it into parts and import each."
+        )
     if b"\x00" in raw:
         raise CommandError(f"{path} looks like a binary file (it contains NUL bytes), not text.")
     try:
