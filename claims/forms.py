@@ -6,7 +6,16 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 
 from . import services
-from .models import Citation, Claim, Source, normalize_doi, validate_doi, validate_pmid
+from .models import (
+    MAX_REPORT_LENGTH,
+    Citation,
+    Claim,
+    Source,
+    normalize_doi,
+    validate_doi,
+    validate_no_nul,
+    validate_pmid,
+)
 
 _PMID_PREFIX_RE = re.compile(
     r"^(?:pmid:?\s*|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/)",
@@ -282,3 +291,47 @@ class ClaimFilterForm(forms.Form):
                 )
             self.sources = [found[i] for i in ids if i in found]
         return cleaned
+
+
+# --- a reader's error report -----------------------------------------------------------------
+
+
+class ErrorReportForm(forms.Form):
+    """What a reader sends about a claim's page. `website` is a honeypot: people leave it empty
+    (it is hidden from them), form-filling robots fill it in."""
+
+    text = forms.CharField(
+        label="What is wrong?",
+        max_length=MAX_REPORT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        help_text="Say what is wrong and, if you can, where the evidence is (a link or a "
+        f"reference). At most {MAX_REPORT_LENGTH:,} characters.",
+        error_messages={
+            "required": "Write what is wrong, please: the report is empty.",
+            "max_length": "Your report is too long (%(show_value)d characters). Keep it under "
+            f"{MAX_REPORT_LENGTH:,} characters, or link to a longer text.",
+        },
+    )
+    email = forms.EmailField(
+        label="Your email (optional)",
+        required=False,
+        help_text="Only if you want an answer. The editors see it; it is never published.",
+        error_messages={"invalid": "This is not an email address; leave it empty if you like."},
+    )
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        validate_no_nul(text)
+        return text
+
+    def clean_website(self):
+        if self.cleaned_data["website"]:
+            raise ValidationError(
+                "This report was not sent: a field that people leave empty was filled in."
+            )
+        return ""

@@ -220,3 +220,10 @@ class ChangeKind(models.TextChoices):
 
     CORRECTION = "correction", "Correction"  # its grade or verdict changed: always with a note
     UPDATE = "update", "Update"  # anything else readers see changed
+
+
+class ReportStatus(models.TextChoices):
+    """A reader's error report, as the editors work on it."""
+
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"

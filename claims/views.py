@@ -8,12 +8,15 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import Lower
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import detail, export, listing
+from . import detail, export, listing, reports
+from .clientip import client_address
 from .filters import select_claims
+from .forms import ErrorReportForm
 from .marks import mark_quotes
 from .models import Claim, Source
 from .scales import (
@@ -73,6 +76,33 @@ class ClaimDetailView(DetailView):
             "verdict": claim.verdict_choice,
             "source_quote_url": f"{claim.source.get_absolute_url()}#quote-{claim.pk}",
         }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def claim_report(request, slug):
+    """/claims/<slug>/report/: a reader tells the editors what is wrong with a claim's page.
+
+    Its own page, so the claim page carries no form (and no CSRF token) and stays cacheable.
+    Refused, with nothing written: a full hour's allowance for the client's address (429), an
+    empty, too long or robot-filled report, an invalid email (400).
+    """
+    claim = get_object_or_404(Claim.objects.published().only("pk", "slug", "statement"), slug=slug)
+    form, status = ErrorReportForm(), 200
+    if request.method == "POST":
+        key = reports.client_key(client_address(request))
+        form = ErrorReportForm(request.POST)
+        try:
+            reports.check_rate(key)
+            if form.is_valid():
+                data = form.cleaned_data
+                reports.file_report(claim=claim, text=data["text"], email=data["email"], key=key)
+                return redirect(reverse("claims:claim-report", args=[slug]) + "?sent=1")
+            status = 400
+        except reports.RateLimited as limited:
+            form.add_error(None, str(limited))
+            status = 429
+    context = {"claim": claim, "form": form, "sent": request.GET.get("sent") == "1"}
+    return render(request, "claims/claim_report.html", context | {"nav": "claims"}, status=status)
 
 
 class SourceListView(ListView):

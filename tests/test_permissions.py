@@ -239,8 +239,14 @@ def test_groups_come_with_their_permissions():
         Group.objects.get(name="Reviewers").permissions.values_list("codename", flat=True)
     )
 
-    assert editors - reviewers == {"publish_claim", "add_source", "change_source"}
+    assert editors - reviewers == {
+        "publish_claim",
+        "add_source",
+        "change_source",
+        "change_errorreport",  # editors close readers' reports
+    }
     assert {"grade_claim", "change_claim", "add_evidence"} <= reviewers
+    assert {"view_claimrevision", "view_citationrevision", "view_errorreport"} <= reviewers
     assert not {p for p in editors if p in ("delete_source", "delete_claim")}
 
 

@@ -241,6 +241,8 @@ CLAIMS_SEARCH_BOUND = env_int("DJANGO_SEARCH_BOUND", 5000)
 # and the most candidate claims one import may propose (claims/limits.py).
 CLAIMS_SOURCE_TEXT_MAX_BYTES = env_int("DJANGO_SOURCE_TEXT_MAX_BYTES", 2_000_000, minimum=1)
 CLAIMS_IMPORT_MAX_CANDIDATES = env_int("DJANGO_IMPORT_MAX_CANDIDATES", 2000, minimum=1)
+# Readers' error reports a client address may send in an hour (claims.reports).
+CLAIMS_REPORTS_PER_HOUR = env_int("DJANGO_REPORTS_PER_HOUR", 5, minimum=1)
 # A form body may carry a text at the limit even when every byte of it is percent-encoded
 # (three characters each), with room for the other fields; Django's default (2.5 MB) would
 # refuse a 2 MB source text in the admin with a bare 400 before the form could explain.

@@ -8,21 +8,24 @@ import dataclasses
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .. import export, revisions, services
 from ..filters import MAX_QUERY_LENGTH, parse_id
 from ..forms import ClaimAdminForm
-from ..models import Claim, ClaimRevision, Evidence, work_queue_rank
-from ..scales import Grade, RevisionStatus, Status
+from ..models import Claim, ClaimRevision, ErrorReport, Evidence, work_queue_rank
+from ..scales import Grade, ReportStatus, RevisionStatus, Status
 from ..search import clean_text, search_filter
 from ..services import GRADING_FIELDS
 from .common import HistoryAdmin, can_grade
 from .filters import (
+    OpenReportFilter,
     OpenRevisionFilter,
     RetractedCitationFilter,
     ReviewerFilter,
@@ -69,6 +72,7 @@ class ClaimAdmin(HistoryAdmin):
         "contradicting",
         "retraction_flag",
         "revision_flag",
+        "open_reports",
         "reviewed_by",
         "reviewed_at",
     )
@@ -83,6 +87,7 @@ class ClaimAdmin(HistoryAdmin):
         ("reviewed_by", ReviewerFilter),
         RetractedCitationFilter,
         OpenRevisionFilter,
+        OpenReportFilter,
     )
     # What the search box looks in; get_search_results searches them as the public site does.
     search_fields = ("statement", "quote", "subject", "outcome")
@@ -111,6 +116,16 @@ class ClaimAdmin(HistoryAdmin):
                 cites_retracted=Exists(
                     Evidence.objects.filter(claim=OuterRef("pk"), citation__is_retracted=True)
                 ),
+                reports_open=Coalesce(
+                    Subquery(
+                        ErrorReport.objects.filter(claim=OuterRef("pk"), status=ReportStatus.OPEN)
+                        .order_by()
+                        .values("claim")
+                        .annotate(n=Count("pk"))
+                        .values("n")
+                    ),
+                    0,
+                ),
                 revision_status=Subquery(
                     ClaimRevision.objects.filter(claim=OuterRef("pk"), status__in=OPEN).values(
                         "status"
@@ -138,7 +153,12 @@ class ClaimAdmin(HistoryAdmin):
     def get_fieldsets(self, request, obj=None):
         review = []
         if obj is not None and obj.status == Status.PUBLISHED:
-            review = [("Editorial review", {"fields": ("pending_revision", "public_note")})]
+            review = [
+                (
+                    "Editorial review",
+                    {"fields": ("pending_revision", "public_note", "readers_reports")},
+                )
+            ]
         elif obj is not None and obj.published_at is not None:  # published again: a note
             review = [("Editorial review", {"fields": ("public_note",)})]
         return [
@@ -167,6 +187,7 @@ class ClaimAdmin(HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = [
             "pending_revision",
+            "readers_reports",
             "quote_in_context",
             "status",
             "public_link",
@@ -212,6 +233,13 @@ class ClaimAdmin(HistoryAdmin):
             return format_html("<strong>{}</strong>", "⚠ cites a retracted work")
         return ""
 
+    @admin.display(description="reports", ordering="reports_open")
+    def open_reports(self, obj):
+        if not obj.reports_open:
+            return ""
+        url = reverse("admin:claims_errorreport_changelist") + f"?claim__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} open</a>', url, obj.reports_open)
+
     @admin.display(description="revision")
     def revision_flag(self, obj):
         if obj.revision_status == RevisionStatus.PENDING:
@@ -250,6 +278,24 @@ class ClaimAdmin(HistoryAdmin):
                 "and the public page shows the live version until an editor approves it."
             )
         return claim_revision_diff(obj, revision)
+
+    @admin.display(description="readers' reports")
+    def readers_reports(self, obj):
+        reports = obj.error_reports.filter(status=ReportStatus.OPEN).order_by("created_at")
+        if not reports:
+            return "No open report."
+        return format_html_join(
+            "",
+            '<p><a href="{}">{}</a>: “{}”</p>',
+            (
+                (
+                    reverse("admin:claims_errorreport_change", args=[report.pk]),
+                    report.created_at.strftime("%Y-%m-%d"),
+                    Truncator(report.text).chars(200),
+                )
+                for report in reports
+            ),
+        )
 
     # -- change page ------------------------------------------------------------------------
 

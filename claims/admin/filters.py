@@ -8,8 +8,8 @@ from django.db.models.functions import Lower
 from django.utils.text import Truncator
 
 from ..filters import parse_id
-from ..models import Claim, ClaimRevision, Source
-from ..scales import RevisionStatus
+from ..models import Claim, ClaimRevision, ErrorReport, Source
+from ..scales import ReportStatus, RevisionStatus
 
 MAX_SUBJECT_LENGTH = Claim._meta.get_field("subject").max_length
 SUBJECTS_LISTED = 100  # the subject filter lists this many subjects, A to Z; search finds others
@@ -47,6 +47,23 @@ class OpenRevisionFilter(admin.SimpleListFilter):
             return queryset
         return queryset.filter(
             Exists(ClaimRevision.objects.filter(claim=OuterRef("pk"), status=self.value()))
+        )
+
+
+class OpenReportFilter(admin.SimpleListFilter):
+    """Claims a reader reported an error on, still open."""
+
+    title = "readers' reports"
+    parameter_name = "reported"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open report")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "open":
+            return queryset
+        return queryset.filter(
+            Exists(ErrorReport.objects.filter(claim=OuterRef("pk"), status=ReportStatus.OPEN))
         )
 
 

@@ -22,6 +22,7 @@ from .claim import (
     unique_slug,
     work_queue_rank,
 )
+from .report import MAX_REPORT_LENGTH, ErrorReport
 from .revision import (
     REVISED_CITATION_FIELDS,
     REVISED_CLAIM_FIELDS,
@@ -32,6 +33,8 @@ from .revision import (
 from .source import Source, SourceQuerySet
 
 __all__ = [
+    "MAX_REPORT_LENGTH",
+    "ErrorReport",
     "REVISED_CITATION_FIELDS",
     "REVISED_CLAIM_FIELDS",
     "CitationRevision",
