@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
-from .models import Citation, Claim, Evidence, PublicChange
+from .models import Citation, Claim, Evidence, PublicChange, PublicProfile
 from .scales import RATING_BEST, RATING_WORST, Grade, Stance, Verdict
 
 
@@ -33,7 +33,6 @@ def claim_page_queryset() -> QuerySet:
             "search_vector",
             "updated_at",
             "version",
-            "reviewed_by",
             "source__note",
             "source__created_at",
             "source__updated_at",
@@ -61,7 +60,7 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def claim_review(claim: Claim, log: list) -> dict | None:
+def claim_review(claim: Claim, log: list, people: list[dict] = ()) -> dict | None:
     """The schema.org ClaimReview for a published claim; None when its verdict is unrated.
 
     `log` is the claim's public log (`corrections`): datePublished is its first publication,
@@ -98,7 +97,7 @@ def claim_review(claim: Claim, log: list) -> dict | None:
             "alternateName": verdict.label,
         },
         "itemReviewed": item,
-    }
+    } | ({"contributor": list(people)} if people else {})
 
 
 # What the corrections log shows of each approved change (claim_detail.html).
@@ -243,3 +242,42 @@ def corrections(claim: Claim) -> list[LogEntry]:
 def date_modified(log: list[LogEntry]) -> datetime | None:
     """ClaimReview's dateModified: the last approved change, else the first publication."""
     return log[-1].date if log else None
+
+
+@dataclass(frozen=True)
+class Credits:
+    """Who reviewed a claim and who approved it, as readers may see them: by the public
+    profile each keeps (an account without one is counted, never named)."""
+
+    reviewers: list[PublicProfile]
+    editors: list[PublicProfile]
+    unnamed: int
+
+
+def credits(claim: Claim) -> Credits | None:
+    """The claim's reviewers (who graded its live version, who proposed an approved change)
+    and editors (who first published it, who approved a change); None unless the setting
+    DJANGO_PUBLIC_REVIEWERS names people. Asks the database (two queries)."""
+    if not settings.PUBLIC_REVIEWERS:
+        return None
+    changes = list(
+        claim.public_changes.values_list("approved_by_id", "claim_revision__proposed_by_id")
+    )
+    reviewer_ids = {claim.reviewed_by_id, *(proposer for _, proposer in changes)} - {None}
+    editor_ids = {claim.published_by_id, *(editor for editor, _ in changes)} - {None}
+    profiles = PublicProfile.objects.in_bulk(reviewer_ids | editor_ids, field_name="user_id")
+
+    def named(ids):
+        return sorted((profiles[pk] for pk in ids if pk in profiles), key=lambda p: p.public_name)
+
+    return Credits(
+        named(reviewer_ids), named(editor_ids), len((reviewer_ids | editor_ids) - profiles.keys())
+    )
+
+
+def contributors(people: Credits | None) -> list[dict]:
+    """schema.org Persons for ClaimReview's `contributor`: public names only."""
+    if people is None:
+        return []
+    named = {p.user_id: p for p in [*people.reviewers, *people.editors]}.values()
+    return [{"@type": "Person", "name": p.public_name} for p in named]

@@ -331,7 +331,7 @@ def publish_claim(*, claim: Claim, user, note: str = "") -> Claim:
         raise WorkflowError(problems)
     now = timezone.now()
     if current.published_at is None:
-        current.published_at = now
+        current.published_at, current.published_by = now, user
         return save_new_version(current, user=user)
     last = current.history.filter(status=Status.PUBLISHED).order_by("-history_date").first()
     old_grade, old_verdict = (

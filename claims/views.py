@@ -64,11 +64,13 @@ class ClaimDetailView(DetailView):
         claim = self.object
         groups = detail.evidence_groups(claim)
         log = detail.corrections(claim)
-        review = detail.claim_review(claim, log) if log else None
+        people = detail.credits(claim)
+        review = detail.claim_review(claim, log, detail.contributors(people)) if log else None
         return context | {
             "evidence_groups": groups,
             "evidence_total": sum(len(group["links"]) for group in groups),
             "corrections": log,
+            "credits": people,
             "json_ld": detail.json_ld(review) if review else "",
             "context": claim.quote_context(),
             "grade": claim.grade_choice,

@@ -81,6 +81,9 @@ ALLOWED_HOSTS = [
 ]
 SITE_URL = env_site_url("DJANGO_SITE_URL", "http://localhost:8000")
 SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "").strip() or "Claims Tracker"
+# Name the reviewers and editors of each claim on its page (their public profile), or only
+# the organisation (the default).
+PUBLIC_REVIEWERS = env_flag("DJANGO_PUBLIC_REVIEWERS")
 
 # Behind HTTPS (production), turn on every transport protection `check --deploy` asks for.
 # Off by default so the quick start and the test client work over plain http.

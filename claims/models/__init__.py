@@ -22,6 +22,7 @@ from .claim import (
     unique_slug,
     work_queue_rank,
 )
+from .profile import PublicProfile
 from .report import MAX_REPORT_LENGTH, ErrorReport
 from .revision import (
     REVISED_CITATION_FIELDS,
@@ -33,6 +34,7 @@ from .revision import (
 from .source import Source, SourceQuerySet
 
 __all__ = [
+    "PublicProfile",
     "MAX_REPORT_LENGTH",
     "ErrorReport",
     "REVISED_CITATION_FIELDS",

@@ -113,6 +113,14 @@ class Claim(TimeStamped):
     # When it first went public; never moves (ClaimReview's datePublished). Later approved
     # changes are its PublicChange rows.
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="published_claims",
+        editable=False,
+    )
     # Optimistic locking: every save through a service bumps it; a save that started from an
     # older version is refused (see services.StaleEdit).
     version = models.PositiveIntegerField(default=1, editable=False)
