@@ -3,29 +3,44 @@ and its ClaimReview JSON-LD, all read in the page's one query (see `claim_page_q
 """
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
-from django.db.models import QuerySet
+from django.db import connection, connections
+from django.db.models import F, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Greatest, Substr
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
-from .models import Citation, Claim, Evidence, PublicChange, PublicProfile
+from .models import (
+    QUOTE_CONTEXT_WIDTH,
+    Citation,
+    Claim,
+    Evidence,
+    PublicChange,
+    PublicProfile,
+    QuoteContext,
+    quote_context,
+)
 from .scales import RATING_BEST, RATING_WORST, Grade, Stance, Verdict
 
 
 def claim_page_queryset() -> QuerySet:
-    """Published claims with their source, evidence and published versions, in one query.
+    """Published claims with their source, evidence and public log, in one query.
 
     Not loaded: what the page never shows (the search vector, the source's note, timestamps
-    of edits); each would be parsed on every view.
+    of edits) and the source's text, of which the page shows only the quote's surroundings:
+    `quote_window` holds those (see `page_quote_context`).
     """
+    window_start = Greatest(F("quote_start") - QUOTE_CONTEXT_WIDTH - 1, Value(0))
     return (
         Claim.objects.published()
         .select_related("source")
@@ -33,12 +48,138 @@ def claim_page_queryset() -> QuerySet:
             "search_vector",
             "updated_at",
             "version",
+            "source__text",
             "source__note",
             "source__created_at",
             "source__updated_at",
         )
-        .annotate(public_changes_rows=public_changes_sql(), evidence_rows=evidence_sql())
+        .annotate(
+            public_changes_rows=public_changes_sql(),
+            evidence_rows=evidence_sql(),
+            quote_window_start=window_start,
+            quote_window=Substr(
+                "source__text",
+                window_start + 1,
+                F("quote_end") + QUOTE_CONTEXT_WIDTH + 1 - window_start,
+            ),
+        )
     )
+
+
+class PageQuery:
+    """claim_page_queryset() for one slug, compiled once per process and database.
+
+    Building and compiling the queryset (its annotations, the join, the deferred columns)
+    took most of the time of a claim page whose rendering was cached; the statement never
+    changes but for the slug. The rows become instances as Django's ModelIterable makes
+    them, with the compiler's converters (SQLite's dates are text).
+    """
+
+    SLUG = "\x01slug\x01"  # stands for the slug among the compiled parameters
+
+    def __init__(self, using: str):
+        self.using = using
+        compiler = claim_page_queryset().filter(slug=self.SLUG).query.get_compiler(using)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.slug_at = self.params.index(self.SLUG)
+        self.compiler = compiler
+        self.converters = compiler.get_converters([col for col, _, _ in compiler.select])
+        fields = compiler.klass_info["select_fields"]
+        self.claim_columns = slice(fields[0], fields[-1] + 1)
+        self.init_list = [col.target.attname for col, _, _ in compiler.select[self.claim_columns]]
+        self.populators = get_related_populators(compiler.klass_info, compiler.select, using)
+        self.annotations = dict(compiler.annotation_col_map)
+
+    def get(self, slug: str) -> Claim | None:
+        params = list(self.params)
+        params[self.slug_at] = slug
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if self.converters:
+            row = next(iter(self.compiler.apply_converters([row], self.converters)))
+        claim = Claim.from_db(self.using, self.init_list, row[self.claim_columns])
+        for populator in self.populators:
+            populator.populate(row, claim)
+        for name, position in self.annotations.items():
+            setattr(claim, name, row[position])
+        return claim
+
+
+_page_queries: dict[str, PageQuery] = {}
+
+
+def claim_for_page(slug: str, using: str = "default") -> Claim | None:
+    """The published claim with this slug, as claim_page_queryset() loads it, or None."""
+    query = _page_queries.get(using)
+    if query is None:
+        query = _page_queries[using] = PageQuery(using)
+    return query.get(slug)
+
+
+def page_quote_context(claim: Claim) -> QuoteContext:
+    """The quote in its paragraph, from the window claim_page_queryset read."""
+    return quote_context(
+        claim.quote_window,
+        claim.quote_window_start,
+        claim.quote_start,
+        claim.quote_end,
+        QUOTE_CONTEXT_WIDTH,
+    )
+
+
+class PageCache:
+    """Rendered claim pages by what they show, the least recently used dropped first.
+
+    The key is every value the page's one query loaded (and the settings and people it
+    names), so a page is never stale: the database is still asked on every request, and a
+    page whose data changed has a new key. What is saved is the rendering (most of a claim
+    page's time). Thread-safe (gunicorn's gthread workers); one per process.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._pages: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: str) -> None:
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+PAGES = PageCache(settings.CLAIMS_PAGE_CACHE_SIZE)
+
+
+def page_key(claim: Claim, people: "Credits | None") -> str:
+    """Everything a claim page shows, as one string (see PageCache)."""
+
+    def loaded(obj) -> list:
+        return sorted((k, v) for k, v in vars(obj).items() if not k.startswith("_"))
+
+    named = None
+    if people is not None:
+        named = [
+            [(p.public_name, p.conflicts) for p in group]
+            for group in (people.reviewers, people.editors)
+        ] + [people.unnamed]
+    return repr((settings.SITE_NAME, settings.SITE_URL, loaded(claim), loaded(claim.source), named))
 
 
 def evidence_groups(claim: Claim) -> list[dict]:

@@ -9,7 +9,7 @@ urlpatterns = [
     path("claims/", views.claim_list, name="claim-list"),
     # Literal route first, so it never depends on what the slug pattern accepts.
     path("claims/export.csv", views.claim_export, name="claim-export"),
-    path("claims/<slug:slug>/", views.ClaimDetailView.as_view(), name="claim-detail"),
+    path("claims/<slug:slug>/", views.claim_detail, name="claim-detail"),
     path("claims/<slug:slug>/report/", views.claim_report, name="claim-report"),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),

@@ -7,10 +7,11 @@ renders; none builds a query of its own beyond a generic view's.
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import Lower
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import detail, export, listing, reports
@@ -51,33 +52,42 @@ def claim_export(request):
     return export.csv_response(selection.queryset, excel=request.GET.get("excel") == "1")
 
 
-class ClaimDetailView(DetailView):
-    template_name = "claims/claim_detail.html"
-    context_object_name = "claim"
-    extra_context = {"nav": "claims"}
+@require_safe
+def claim_detail(request, slug):
+    """/claims/<slug>/: one claim, read in one query, rendered once per distinct content
+    (detail.PAGES): the page of a claim whose data did not change is the same string."""
+    claim = detail.claim_for_page(slug)
+    if claim is None:
+        raise Http404("No published claim has this address.")
+    people = detail.credits(claim)
+    key = detail.page_key(claim, people)
+    page = detail.PAGES.get(key)
+    if page is None:
+        page = render_to_string(
+            "claims/claim_detail.html", claim_context(claim, people), request=request
+        )
+        detail.PAGES.put(key, page)
+    return HttpResponse(page)
 
-    def get_queryset(self):
-        return detail.claim_page_queryset()
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        claim = self.object
-        groups = detail.evidence_groups(claim)
-        log = detail.corrections(claim)
-        people = detail.credits(claim)
-        review = detail.claim_review(claim, log, detail.contributors(people)) if log else None
-        return context | {
-            "evidence_groups": groups,
-            "evidence_total": sum(len(group["links"]) for group in groups),
-            "corrections": log,
-            "credits": people,
-            "json_ld": detail.json_ld(review) if review else "",
-            "context": claim.quote_context(),
-            "grade": claim.grade_choice,
-            "grade_explanation": grade_explanation(claim.grade_choice, claim.verdict_choice),
-            "verdict": claim.verdict_choice,
-            "source_quote_url": f"{claim.source.get_absolute_url()}#quote-{claim.pk}",
-        }
+def claim_context(claim, people) -> dict:
+    groups = detail.evidence_groups(claim)
+    log = detail.corrections(claim)
+    review = detail.claim_review(claim, log, detail.contributors(people)) if log else None
+    return {
+        "claim": claim,
+        "nav": "claims",
+        "evidence_groups": groups,
+        "evidence_total": sum(len(group["links"]) for group in groups),
+        "corrections": log,
+        "credits": people,
+        "json_ld": detail.json_ld(review) if review else "",
+        "context": detail.page_quote_context(claim),
+        "grade": claim.grade_choice,
+        "grade_explanation": grade_explanation(claim.grade_choice, claim.verdict_choice),
+        "verdict": claim.verdict_choice,
+        "source_quote_url": f"{claim.source.get_absolute_url()}#quote-{claim.pk}",
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

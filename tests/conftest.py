@@ -43,6 +43,15 @@ def _test_database_free_before_drop(django_db_setup, django_db_blocker):
             time.sleep(0.1)
 
 
+@pytest.fixture(autouse=True)
+def _no_rendered_pages_from_other_tests():
+    """Claim pages are cached by content (claims.detail.PAGES): a test's first look at a page
+    renders it, whatever an earlier test rendered."""
+    from claims import detail
+
+    detail.PAGES.clear()
+
+
 @pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":

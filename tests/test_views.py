@@ -560,3 +560,50 @@ def test_demo_data_tells_the_hair_story(client):
 
     assert [row.record for row in response.context["page"].table.rows][0] == claim
     assert "Unsupported: no evidence found" in client.get(claim.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("", ""),  # the quote is the whole text
+        ("Short lead. ", " Short tail."),
+        ("x" * 399 + " ", " " + "y" * 399),  # just inside the width
+        ("x" * 400 + " ", " " + "y" * 400),  # just beyond: cut, with "…"
+        ("Far away.\n" + "x" * 1000, "y" * 50 + "\nNext paragraph " + "z" * 2000),
+        ("Other paragraph.\nThis one: ", "\n"),
+        ("é" * 600, "—" * 600),  # characters, not bytes
+    ],
+)
+def test_the_claim_page_reads_only_the_quotes_surroundings_and_shows_the_same_context(
+    client, before, after
+):
+    quote = "Kratom may help hair regrow."
+    source = SourceFactory(text=before + quote + after)
+    claim = ClaimFactory(
+        published=True,
+        source=source,
+        quote=quote,
+        quote_start=len(before),
+        quote_end=len(before) + len(quote),
+    )
+
+    loaded = detail.claim_page_queryset().get(pk=claim.pk)
+
+    assert "text" not in vars(loaded.source)
+    assert detail.page_quote_context(loaded) == Claim.objects.get(pk=claim.pk).quote_context()
+
+
+def test_an_unchanged_claim_page_is_rendered_once_and_a_changed_one_again(client):
+    claim = ClaimFactory(published=True)
+
+    first = client.get(claim.get_absolute_url())
+    again = client.get(claim.get_absolute_url())
+    claim.source.title = "A retitled article"
+    claim.source.save()
+    changed = client.get(claim.get_absolute_url())
+
+    assert [t.name for t in first.templates][0] == "claims/claim_detail.html"
+    assert again.templates == []
+    assert again.content == first.content
+    assert "A retitled article" in changed.content.decode()
+    assert [t.name for t in changed.templates][0] == "claims/claim_detail.html"

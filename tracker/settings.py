@@ -244,6 +244,9 @@ CLAIMS_SEARCH_BOUND = env_int("DJANGO_SEARCH_BOUND", 5000)
 # and the most candidate claims one import may propose (claims/limits.py).
 CLAIMS_SOURCE_TEXT_MAX_BYTES = env_int("DJANGO_SOURCE_TEXT_MAX_BYTES", 2_000_000, minimum=1)
 CLAIMS_IMPORT_MAX_CANDIDATES = env_int("DJANGO_IMPORT_MAX_CANDIDATES", 2000, minimum=1)
+# Rendered claim pages each process keeps, by content (claims.detail.PageCache; a page is
+# a few tens of KB).
+CLAIMS_PAGE_CACHE_SIZE = env_int("DJANGO_CLAIM_PAGE_CACHE", 1000, minimum=0)
 # Readers' error reports a client address may send in an hour (claims.reports).
 CLAIMS_REPORTS_PER_HOUR = env_int("DJANGO_REPORTS_PER_HOUR", 5, minimum=1)
 # A form body may carry a text at the limit even when every byte of it is percent-encoded

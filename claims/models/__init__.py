@@ -14,11 +14,13 @@ from .base import (
 )
 from .citation import Citation, Evidence, citation_reference
 from .claim import (
+    QUOTE_CONTEXT_WIDTH,
     SLUG_MAX_LENGTH,
     Claim,
     ClaimQuerySet,
     QuoteContext,
     locate_quote,
+    quote_context,
     unique_slug,
     work_queue_rank,
 )
@@ -44,7 +46,9 @@ __all__ = [
     "PublicChange",
     "DOI_RE",
     "PMID_RE",
+    "QUOTE_CONTEXT_WIDTH",
     "QuoteContext",
+    "quote_context",
     "SLUG_MAX_LENGTH",
     "Citation",
     "Claim",

@@ -18,6 +18,9 @@ from .source import Source
 SLUG_MAX_LENGTH = 80
 
 
+QUOTE_CONTEXT_WIDTH = 400
+
+
 @dataclass(frozen=True)
 class QuoteContext:
     """A quote with the text around it, "…" marking where that text was cut."""
@@ -25,6 +28,27 @@ class QuoteContext:
     before: str
     quote: str
     after: str
+
+
+def quote_context(window: str, offset: int, start: int, end: int, width: int) -> QuoteContext:
+    """The quote at `start`–`end` of a text, inside its paragraph, cut to `width` characters on
+    each side ("…" where cut), from `window`: the text's characters from `offset` on.
+
+    The window must hold `width` + 1 characters on each side of the quote where the text has
+    them (the whole text does); then a paragraph break or the text's end inside it is where
+    the context stops, and no break in it means the context is cut.
+    """
+    start, end = start - offset, end - offset
+    para_start = window.rfind("\n", 0, start) + 1
+    para_end = window.find("\n", end)
+    para_end = len(window) if para_end == -1 else para_end
+    before_start = max(para_start, start - width)
+    after_end = min(para_end, end + width)
+    return QuoteContext(
+        before=("…" if before_start > para_start else "") + window[before_start:start],
+        quote=window[start:end],
+        after=window[end:after_end] + ("…" if after_end < para_end else ""),
+    )
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -240,24 +264,13 @@ class Claim(TimeStamped):
     def verdict_choice(self) -> Verdict:
         return Verdict(self.verdict)
 
-    def quote_context(self, width: int = 400) -> QuoteContext:
+    def quote_context(self, width: int = QUOTE_CONTEXT_WIDTH) -> QuoteContext:
         """The quote inside its paragraph, cut to `width` characters on each side.
 
-        Reads `self.source.text`: select the source with the claim. Linear in the paragraph's
-        length whatever the text holds (the claim page and the admin both show it).
+        Reads `self.source.text` (select the source with the claim); the claim page reads only
+        a window of it (claims.detail). Linear in the paragraph's length, whatever the text.
         """
-        text = self.source.text
-        start, end = self.quote_start, self.quote_end
-        para_start = text.rfind("\n", 0, start) + 1
-        para_end = text.find("\n", end)
-        para_end = len(text) if para_end == -1 else para_end
-        before_start = max(para_start, start - width)
-        after_end = min(para_end, end + width)
-        return QuoteContext(
-            before=("…" if before_start > para_start else "") + text[before_start:start],
-            quote=text[start:end],
-            after=text[end:after_end] + ("…" if after_end < para_end else ""),
-        )
+        return quote_context(self.source.text, 0, self.quote_start, self.quote_end, width)
 
     def clean(self):
         super().clean()
