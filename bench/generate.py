@@ -35,12 +35,8 @@ from bench.vocabulary import (
 from claims.models import (
     SLUG_MAX_LENGTH,
     Citation,
-    CitationRevision,
     Claim,
-    ClaimRevision,
     Evidence,
-    GradeAssessment,
-    PublicChange,
     Source,
 )
 from claims.scales import Grade, SourceKind, Stance, Status, Verdict
@@ -319,15 +315,23 @@ def generate_claims(
     return report
 
 
+def _dependants(model) -> list:
+    """Tables whose rows point at `model` (the claim's evidence, grade, revisions, reports...).
+
+    Read from the models so that a table added later goes with the synthetic rows too.
+    """
+    return [
+        (rel.related_model._meta.db_table, rel.field.column)
+        for rel in model._meta.related_objects
+        if not rel.many_to_many and rel.related_model is not Claim
+    ]
+
+
 def _delete_synthetic(postgres: bool) -> int:
     """Remove earlier synthetic rows (raw SQL: the ORM would load and history-log each row)."""
     claim, source = Claim._meta.db_table, Source._meta.db_table
     evidence, citation = Evidence._meta.db_table, Citation._meta.db_table
-    assessment = GradeAssessment._meta.db_table
-    # The editorial record of synthetic claims goes with them.
-    record = ", ".join(
-        model._meta.db_table for model in (PublicChange, ClaimRevision, CitationRevision)
-    )
+    claim_rows, citation_rows = _dependants(Claim), _dependants(Citation)
     doi_like = SYNTHETIC_DOI_PREFIX + "%"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -342,31 +346,27 @@ def _delete_synthetic(postgres: bool) -> int:
         (real_citations,) = cursor.fetchone()
         if postgres and not real_sources and not real_citations:
             # Nothing but synthetic rows: TRUNCATE is instant where DELETE takes minutes at 1M.
-            cursor.execute(
-                f"TRUNCATE {record}, {evidence}, {assessment}, {claim}, {source}, {citation}"
+            tables = dict.fromkeys(
+                [t for t, _ in claim_rows + citation_rows] + [claim, source, citation]
             )
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
             return deleted
         synthetic = (
             f"SELECT c.id FROM {claim} c JOIN {source} s ON s.id = c.source_id WHERE s.kind = %s"  # noqa: E501 (one SQL clause)  # nosec B608 # model names; values bound
         )
         kind = [SourceKind.SYNTHETIC]
-        for table in (PublicChange._meta.db_table, ClaimRevision._meta.db_table):
-            cursor.execute(f"DELETE FROM {table} WHERE claim_id IN ({synthetic})", kind)  # nosec B608 # model names; values bound
-        cursor.execute(f"DELETE FROM {evidence} WHERE claim_id IN ({synthetic})", kind)  # nosec B608 # model names; values bound
-        cursor.execute(f"DELETE FROM {assessment} WHERE claim_id IN ({synthetic})", kind)  # nosec B608 # model names; values bound
+        for table, column in claim_rows:
+            cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({synthetic})", kind)  # nosec B608 # model names; values bound
         cursor.execute(f"DELETE FROM {claim} WHERE id IN ({synthetic})", kind)  # nosec B608 # model names; values bound
         cursor.execute(f"DELETE FROM {source} WHERE kind = %s", kind)  # nosec B608 # model names; values bound
-        cursor.execute(
-            f"DELETE FROM {CitationRevision._meta.db_table} WHERE citation_id IN "
-            f"(SELECT id FROM {citation} WHERE doi LIKE %s AND NOT EXISTS "
-            f"(SELECT 1 FROM {evidence} e WHERE e.citation_id = {citation}.id))",  # nosec B608 # model names; values bound
-            [doi_like],
+        unused = (
+            f"SELECT id FROM {citation} WHERE doi LIKE %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {evidence} e WHERE e.citation_id = {citation}.id)"  # nosec B608 # model names; values bound
         )
-        cursor.execute(
-            f"DELETE FROM {citation} WHERE doi LIKE %s "
-            f"AND NOT EXISTS (SELECT 1 FROM {evidence} e WHERE e.citation_id = {citation}.id)",  # nosec B608 # model names; values bound
-            [doi_like],
-        )
+        for table, column in citation_rows:
+            if table != evidence:
+                cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({unused})", [doi_like])  # nosec B608 # model names; values bound
+        cursor.execute(f"DELETE FROM {citation} WHERE id IN ({unused})", [doi_like])  # nosec B608 # model names; values bound
     return deleted
 
 
