@@ -25,6 +25,7 @@ from .models import (
     Citation,
     Claim,
     Evidence,
+    GradeAssessment,
     PublicChange,
     PublicProfile,
     QuoteContext,
@@ -34,7 +35,8 @@ from .scales import RATING_BEST, RATING_WORST, Grade, Stance, Verdict
 
 
 def claim_page_queryset() -> QuerySet:
-    """Published claims with their source, evidence and public log, in one query.
+    """Published claims with their source, GRADE assessment, evidence and public log, in one
+    query.
 
     Not loaded: what the page never shows (the search vector, the source's note, timestamps
     of edits) and the source's text, of which the page shows only the quote's surroundings:
@@ -43,7 +45,7 @@ def claim_page_queryset() -> QuerySet:
     window_start = Greatest(F("quote_start") - QUOTE_CONTEXT_WIDTH - 1, Value(0))
     return (
         Claim.objects.published()
-        .select_related("source")
+        .select_related("source", "assessment")
         .defer(
             "search_vector",
             "updated_at",
@@ -52,6 +54,8 @@ def claim_page_queryset() -> QuerySet:
             "source__note",
             "source__created_at",
             "source__updated_at",
+            "assessment__created_at",
+            "assessment__updated_at",
         )
         .annotate(
             public_changes_rows=public_changes_sql(),
@@ -179,13 +183,31 @@ def page_key(claim: Claim, people: "Credits | None") -> str:
             [(p.public_name, p.conflicts) for p in group]
             for group in (people.reviewers, people.editors)
         ] + [people.unnamed]
-    return repr((settings.SITE_NAME, settings.SITE_URL, loaded(claim), loaded(claim.source), named))
+    assessment = loaded_assessment(claim)
+    return repr(
+        (
+            settings.SITE_NAME,
+            settings.SITE_URL,
+            loaded(claim),
+            loaded(claim.source),
+            assessment and loaded(assessment),
+            named,
+        )
+    )
 
 
-def evidence_groups(claim: Claim) -> list[dict]:
-    """The claim's evidence links grouped by stance (in Stance order), newest work first."""
+def loaded_assessment(claim: Claim) -> GradeAssessment | None:
+    """The claim's GRADE assessment as its page's query loaded it, None when it has none."""
+    try:
+        return claim.assessment
+    except GradeAssessment.DoesNotExist:
+        return None
+
+
+def evidence_groups(links: list[Evidence]) -> list[dict]:
+    """A claim's evidence links grouped by stance (in Stance order), in `links`' order."""
     by_stance = {stance: [] for stance in Stance}
-    for link in evidence_links(claim):
+    for link in links:
         by_stance[Stance(link.stance)].append(link)
     return [{"stance": stance, "links": items} for stance, items in by_stance.items() if items]
 

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import detail, export, listing, reports
+from . import detail, export, grading, listing, reports
 from .clientip import client_address
 from .filters import select_claims
+from .findings import summary_of_findings
 from .forms import ErrorReportForm
 from .marks import mark_quotes
 from .models import Claim, Source
@@ -71,14 +72,16 @@ def claim_detail(request, slug):
 
 
 def claim_context(claim, people) -> dict:
-    groups = detail.evidence_groups(claim)
+    links = detail.evidence_links(claim)
+    groups = detail.evidence_groups(links)
     log = detail.corrections(claim)
     review = detail.claim_review(claim, log, detail.contributors(people)) if log else None
     return {
         "claim": claim,
         "nav": "claims",
         "evidence_groups": groups,
-        "evidence_total": sum(len(group["links"]) for group in groups),
+        "evidence_total": len(links),
+        "findings": summary_of_findings(detail.loaded_assessment(claim), claim.grade_choice, links),
         "corrections": log,
         "credits": people,
         "json_ld": detail.json_ld(review) if review else "",
@@ -210,4 +213,7 @@ class MethodologyView(TemplateView):
         "stances": list(Stance),
         "best": RATING_BEST,
         "worst": RATING_WORST,
+        "down_domains": [grading.Rating(d, -1) for d in grading.DOWN_DOMAINS],
+        "up_domains": [grading.Rating(d, 1) for d in grading.UP_DOMAINS],
+        "rating_up_rule": grading.RATING_UP_RULE,
     }

@@ -387,6 +387,27 @@ def test_overriding_the_computed_grade_without_reason_is_refused(client):
     assert claim.grade == Grade.UNGRADED
 
 
+@pytest.mark.parametrize(
+    "ratings",
+    [
+        {"evidence_base": "randomised", "large_effect": 1},
+        {"evidence_base": "observational", "imprecision": -1, "dose_response": 1},
+    ],
+)
+def test_rating_up_where_grade_does_not_is_refused_naming_the_rule(client, ratings):
+    client.force_login(staff_in("Reviewers"))
+    claim = ClaimFactory(status=Status.IN_REVIEW)
+
+    response = client.post(
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        {**change_form_data(claim), **assessment_data(**ratings)},
+    )
+
+    assert response.status_code == 200
+    assert "only when it started low" in response.content.decode()
+    assert GradeAssessment.objects.count() == 0
+
+
 def test_overriding_the_computed_grade_with_a_reason_is_kept(client):
     client.force_login(staff_in("Reviewers"))
     claim = ClaimFactory(status=Status.IN_REVIEW)

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from ..forms import AssessmentFormSet, ProposalFormSet
+from ..grading import GradingRuleError
 from ..models import Evidence, GradeAssessment
 from .common import RETRACTED_BADGE, can_grade
 
@@ -64,9 +65,11 @@ class GradeAssessmentInline(admin.StackedInline):
     def computed_certainty(self, obj):
         if obj is None or obj.pk is None:
             return "Shown after saving; the claim's grade follows it unless you give a reason."
-        return format_html(
-            "<strong>{}</strong> — {}", obj.computed_grade.display, obj.computed_grade.meaning
-        )
+        try:
+            computed = obj.computed_grade
+        except GradingRuleError as broken:  # a revision proposed before the rule: say why
+            return str(broken)
+        return format_html("<strong>{}</strong> — {}", computed.display, computed.meaning)
 
     # Field-level permission: only graders change the assessment.
     def has_add_permission(self, request, obj=None):

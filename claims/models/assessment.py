@@ -68,14 +68,30 @@ class GradeAssessment(TimeStamped):
                 condition=Q(plausible_confounding__in=RateUp.values),
                 name="assessment_confounding_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(large_effect=0, dose_response=0, plausible_confounding=0)
+                | Q(
+                    evidence_base=EvidenceBase.OBSERVATIONAL,
+                    **dict.fromkeys(grading.DOWN_DOMAINS, 0),
+                ),
+                name="assessment_rates_up_only_from_low",
+                violation_error_message=grading.RATING_UP_RULE,
+            ),
         ]
 
     def __str__(self):
         return f"GRADE assessment: {self.claim}"
 
     @property
-    def computed_grade(self) -> Grade:
-        return grading.compute_certainty(
-            evidence_base=self.evidence_base,
-            **{d: getattr(self, d) for d in (*grading.DOWN_DOMAINS, *grading.UP_DOMAINS)},
+    def findings(self) -> grading.Assessment:
+        """The GRADE rule applied to this assessment, with the reviewer's notes."""
+        domains = (*grading.DOWN_DOMAINS, *grading.UP_DOMAINS)
+        return grading.assess(
+            self.evidence_base,
+            {domain: getattr(self, domain) for domain in domains},
+            {domain: getattr(self, f"{domain}_note") for domain in domains},
         )
+
+    @property
+    def computed_grade(self) -> Grade:
+        return self.findings.certainty
