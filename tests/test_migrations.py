@@ -81,3 +81,43 @@ def test_published_claims_get_their_first_publication_and_their_past_corrections
 def _leaf() -> str:
     executor = MigrationExecutor(connection)
     return next(name for app, name in executor.loader.graph.leaf_nodes() if app == "claims")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_rating_up_that_grade_does_not_allow_is_removed_and_the_public_grade_kept():
+    apps = _migrate(("claims", "0010_public_profiles"))
+    try:
+        source = apps.get_model("claims", "Source").objects.create(
+            title="T", text="Kratom may help.", kind="web_article"
+        )
+        assessments = apps.get_model("claims", "GradeAssessment").objects
+        # Randomised, rated up once: computed high, and high is what readers see.
+        rct = assessments.create(
+            claim=_claim(apps, source, "rct", grade="high", published_at=NOV_27),
+            evidence_base="randomised",
+            large_effect=1,
+        )
+        # Observational, rated down and up: the rating up cancelled the rating down.
+        mixed = assessments.create(
+            claim=_claim(apps, source, "mixed", grade="low", published_at=NOV_27),
+            evidence_base="observational",
+            imprecision=-1,
+            dose_response=1,
+        )
+        allowed = assessments.create(
+            claim=_claim(apps, source, "allowed", grade="moderate", published_at=NOV_27),
+            evidence_base="observational",
+            large_effect=1,
+        )
+
+        apps = _migrate(("claims", "0011_assessment_rates_up_only_from_low"))
+
+        rows = apps.get_model("claims", "GradeAssessment").objects.in_bulk()
+        assert (rows[rct.pk].large_effect, rows[rct.pk].override_reason) == (0, "")
+        assert (rows[mixed.pk].dose_response, rows[allowed.pk].large_effect) == (0, 1)
+        assert "dose response +1" in rows[mixed.pk].override_reason
+        assert rows[allowed.pk].override_reason == ""
+        grades = apps.get_model("claims", "Claim").objects.values_list("slug", "grade")
+        assert dict(grades) == {"rct": "high", "mixed": "low", "allowed": "moderate"}
+    finally:
+        _migrate(("claims", _leaf()))
