@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 import django_filters
 from django import forms
 from django.core import checks
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import QueryDict
 
+from . import grading
 from .columns import PAGE_COLUMNS
 from .forms import (
     ID_RE,
@@ -156,7 +157,27 @@ FILTERS: tuple[ListFilter, ...] = (
         form_field=SourceIdsField,
         side=SideTables(tag="src:", count_column=COUNT_CLAIMS),
     ),
+    ListFilter(
+        "rated_down",
+        "Rated down for",
+        "assessment",
+        kind="GRADE domain",
+        choices=tuple((domain, grading.DOMAIN_LABELS[domain]) for domain in grading.DOWN_DOMAINS),
+        help_text="Claims whose GRADE assessment rated the evidence down for this reason",
+        # The search table's tags hold 'rd:<domain>' for each domain rated down (migration
+        # 0012's triggers on the assessments); counts read the claims table.
+        side=SideTables(tag="rd:", count_column=COUNT_CLAIMS),
+        narrow_with=lambda queryset, domains: queryset.filter(rated_down_q(domains)),
+    ),
 )
+
+
+def rated_down_q(domains) -> Q:
+    """Claims whose GRADE assessment rated the evidence down for any of `domains`."""
+    condition = Q()
+    for domain in domains:
+        condition |= Q(**{f"assessment__{domain}__lt": 0})
+    return condition
 
 
 def filter_problems(filters) -> list[str]:

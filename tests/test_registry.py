@@ -15,9 +15,10 @@ from django.urls import reverse
 from claims import filters
 from claims.filters import FILTERS, ListFilter, filter_problems
 from claims.forms import SubjectField
+from claims.grading import DOWN_DOMAINS
 from claims.scales import ClaimType, Grade, Status, Verdict
 
-from .factories import ClaimFactory, SourceFactory
+from .factories import ClaimFactory, GradeAssessmentFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +48,21 @@ def claims():
                 subject=["kratom", "Tea", "KRATOM"][i % 3],
             )
         )
+    # GRADE assessments: rated down for imprecision, for bias and imprecision, for nothing;
+    # a quarter have none.
+    ratings = [{"imprecision": -1}, {"risk_of_bias": -2, "imprecision": -1}, {}]
+    for i, claim in enumerate(made):
+        if i % 4 < 3:
+            GradeAssessmentFactory(claim=claim, evidence_base="randomised", **ratings[i % 4])
     for status in (Status.CANDIDATE, Status.IN_REVIEW, Status.REJECTED):
-        ClaimFactory(status=status, source=sources[0], statement=f"Hidden {WORD}")
+        hidden = ClaimFactory(status=status, source=sources[0], statement=f"Hidden {WORD}")
+        GradeAssessmentFactory(claim=hidden, imprecision=-1, risk_of_bias=-1)
     return made
+
+
+def rated_down(claim) -> set[str]:
+    assessment = getattr(claim, "assessment", None)
+    return {d for d in DOWN_DOMAINS if assessment and getattr(assessment, d) < 0}
 
 
 def values_for(spec: ListFilter, claims) -> list[str]:
@@ -58,6 +71,8 @@ def values_for(spec: ListFilter, claims) -> list[str]:
         return [str(claims[0].source_id)]
     if spec.param == "subject":
         return ["tea", "Kratom"]  # any case selects every spelling
+    if spec.param == "rated_down":
+        return ["risk_of_bias", "inconsistency"]  # one present, one no claim has
     present = []
     for claim in claims:
         value = getattr(claim, spec.field)
@@ -67,6 +82,8 @@ def values_for(spec: ListFilter, claims) -> list[str]:
 
 
 def matches(spec: ListFilter, claim, values) -> bool:
+    if spec.param == "rated_down":
+        return bool(rated_down(claim) & set(values))
     value = str(getattr(claim, spec.field))
     if spec.casefold:
         return value.lower() in {v.lower() for v in values}
@@ -155,3 +172,38 @@ def test_a_filter_without_its_side_table_form_is_refused_by_the_search_by_name(
 
     with pytest.raises(LookupError, match="filter 'outcome' has no side-table form"):
         client.get(f"{LIST}?outcome=hair+regrowth&q={WORD}")
+
+
+def test_rated_down_follows_every_change_of_the_assessment(client):
+    """Search and counts (the side tables' tags on PostgreSQL) see each write of an assessment."""
+    claim = ClaimFactory(published=True, statement=f"A {WORD} claim")
+    query = f"{LIST}?rated_down=imprecision&q={WORD}"
+
+    def shown():
+        page = client.get(query).context["page"]
+        return [c.pk for c in page.rows], page.counts.total
+
+    assert shown() == ([], 0)
+    assessment = GradeAssessmentFactory(claim=claim, evidence_base="randomised", imprecision=-1)
+    assert shown() == ([claim.pk], 1)
+    claim.status = Status.IN_REVIEW  # unpublished, then published again: the tag comes back
+    claim.save()
+    assert shown() == ([], 0)
+    claim.status = Status.PUBLISHED
+    claim.save()
+    assert shown() == ([claim.pk], 1)
+    assessment.imprecision = 0
+    assessment.save()
+    assert shown() == ([], 0)
+    assessment.imprecision = -2
+    assessment.save()
+    assert shown() == ([claim.pk], 1)
+    assessment.delete()
+    assert shown() == ([], 0)
+
+
+def test_an_unknown_rated_down_domain_is_a_clear_message(client):
+    response = client.get(f"{LIST}?rated_down=large_effect")
+
+    assert response.status_code == 400
+    assert "“large_effect” is not a GRADE domain" in response.content.decode()
