@@ -7,7 +7,9 @@ from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from claims.models import Claim, Source
+from claims.models import Claim, GradeAssessment, PublicProfile, Source
+
+from .factories import staff_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -70,3 +72,33 @@ def test_axe_reports_no_violations(page, demo, which):
     results = Axe().run(page)
 
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_axe_on_a_claim_page_with_every_block(page, demo, settings):
+    """The summary of findings, the named reviewers and the corrections log, in a real browser,
+    at a phone's width and a desktop's."""
+    settings.PUBLIC_REVIEWERS = True
+    claim = Claim.objects.get(statement="Kratom aids hair regrowth after opioid withdrawal.")
+    reviewer = staff_in("Reviewers", username="rita_r")
+    PublicProfile.objects.create(
+        user=reviewer, public_name="Dr Rita Rao", conflicts="Consults for a supplement maker."
+    )
+    Claim.objects.filter(pk=claim.pk).update(reviewed_by=reviewer, published_by=reviewer)
+    GradeAssessment.objects.create(
+        claim=claim,
+        evidence_base="observational",
+        indirectness=-1,
+        indirectness_note="No study looked at hair; animal data only.",
+    )
+
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(demo + claim.get_absolute_url())
+        expect(page.locator("#findings-heading")).to_be_visible()
+        expect(page.get_by_text("Dr Rita Rao").first).to_be_visible()
+
+        results = Axe().run(page)
+
+        assert results.violations_count == 0, results.generate_report()
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, f"the page scrolls sideways at {width} px"
