@@ -22,6 +22,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils.text import slugify
 
+from bench.assessments import add_assessments
 from bench.vocabulary import (
     DESIGNS,
     FILLER,
@@ -247,6 +248,7 @@ class GenerationReport:
     claims: int = 0
     citations: int = 0
     evidence: int = 0
+    assessments: int = 0
     deleted_claims: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -305,6 +307,7 @@ def generate_claims(
                 )
             report.timings["load"] = time.perf_counter() - mark
             mark = time.perf_counter()
+        report.assessments = add_assessments()
         report.timings["indexes"] = time.perf_counter() - mark
         _reset_sequences()
     if postgres:
@@ -349,7 +352,10 @@ def _delete_synthetic(postgres: bool) -> int:
             tables = dict.fromkeys(
                 [t for t, _ in claim_rows + citation_rows] + [claim, source, citation]
             )
+            # Checks deferred by earlier writes in this transaction must run before TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             return deleted
         synthetic = (
             f"SELECT c.id FROM {claim} c JOIN {source} s ON s.id = c.source_id WHERE s.kind = %s"  # noqa: E501 (one SQL clause)  # nosec B608 # model names; values bound

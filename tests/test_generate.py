@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 
+from bench.assessments import add_assessments
 from bench.generate import SYNTHETIC_DOI_PREFIX
 from claims.models import Citation, Claim, Source
 from claims.scales import Grade, SourceKind, Status, Verdict
@@ -141,3 +142,19 @@ def test_generate_claims_fills_the_search_vector_on_postgresql(postgres_only):
 
     assert missing == 0
     assert Claim.objects.filter(search_vector="kratom").exists()
+
+
+def test_generate_claims_assesses_a_share_of_graded_claims_consistently():
+    generate(count=300)
+
+    assessed = Claim.objects.filter(assessment__isnull=False).select_related("assessment")
+
+    assert assessed.count() >= 20
+    for claim in assessed:
+        assert claim.assessment.computed_grade == claim.grade, claim.pk
+    rated_down = assessed.filter(grade__in=[Grade.MODERATE, Grade.VERY_LOW])
+    assert rated_down.exists()
+    assert all(
+        claim.assessment.imprecision + claim.assessment.risk_of_bias == -1 for claim in rated_down
+    )
+    assert add_assessments() == 0  # idempotent
