@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench lint ci-postgres clean
+.PHONY: run test bench bench-peer lint ci-postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ CLAIMS ?= 1000000
 bench: $(VENV)/.runtime
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py benchmark --claims $(CLAIMS)
 
+## bench-peer: the benchmark with the claim page beside Datasette's row page (installs
+## Datasette in its own environment, .venv-peer, apart from the product's)
+PEER := .venv-peer
+$(PEER)/bin/datasette:
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/pip install --quiet "datasette==0.65.5" sqlite-utils
+bench-peer: $(VENV)/.runtime $(PEER)/bin/datasette
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py benchmark --claims $(CLAIMS) \
+		--peer-bin $(PEER)/bin
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,4 +55,4 @@ lint: $(VENV)/.dev
 	$(BIN)/bandit -c pyproject.toml -r claims tracker bench --severity-level medium -q
 
 clean:
-	rm -rf $(VENV) tracker.sqlite3 staticfiles
+	rm -rf $(VENV) $(PEER) tracker.sqlite3 staticfiles

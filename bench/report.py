@@ -1,5 +1,7 @@
 """The benchmark's Markdown table: each median against the targets of PRODUCT.md."""
 
+from bench import peer
+
 TARGET_ROWS_PER_S = 150_000
 TARGET_RSS_MB = 100
 
@@ -62,5 +64,6 @@ def render_markdown(result):
                 f"{export['min_s']:.2f}–{export['max_s']:.2f} s | — | — | "
                 f"≥ 150,000 rows/s: {rate_ok}; ≤ 100 MB: {rss_ok} |"
             )
+    lines += peer.render(result.get("served"), result.get("peer"))
     lines.append("")
     return "\n".join(lines)

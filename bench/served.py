@@ -81,6 +81,8 @@ def serve(database_url: str, *, workers: int = 2, threads: int = 4) -> Iterator[
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
+        server.stderr.close()
 
 
 def get_once(port: int, path: str) -> tuple[int, bytes]:

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from bench.measure import maintenance_connection
+from bench import peer
+from bench.measure import database_url, maintenance_connection
+from claims.models import Claim
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +43,7 @@ def test_benchmark_refuses_to_shrink_a_larger_data_set(postgres_only, tmp_path):
 def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     call_command(
         "benchmark", "--quick", "--claims", 200, "--repeat", 2, "--warmup", 0,
-        "--output", tmp_path, stdout=StringIO(),
+        "--output", tmp_path, "--peer-bin", tmp_path, stdout=StringIO(),
     )  # fmt: skip
 
     result = json.loads((tmp_path / "benchmark.json").read_text())
@@ -53,7 +55,16 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert result["copy"]["rows"] == result["meta"]["published_claims"]
     assert "| Measurement | Median | Min–max | SQL floor | Queries | Target |" in markdown
     assert all(page["status"] == 200 for page in result["pages"])
-    assert markdown.count("\n| ") == len(PAGES) + 3  # header, pages, COPY, export
+    table = markdown.split("\n\n")[1]
+    assert table.count("\n| ") == len(PAGES) + 2  # header, pages, COPY, export
+    # Through gunicorn: the claim page (one with a GRADE assessment) and the floor page.
+    served = result["served"]
+    assert [served[name]["requests"] for name in ("claim", "methodology")] == [41, 41]
+    claim = next(page for page in result["pages"] if page["name"] == "claim")
+    assert served["claim"]["path"] == claim["url"]
+    assert Claim.objects.get(pk=claim["claim_id"]).assessment
+    assert "Through gunicorn" in markdown
+    assert "No Datasette comparison" in markdown  # --peer-bin holds no datasette
 
 
 def _url(name: str) -> str:
@@ -131,3 +142,22 @@ def test_benchmark_creates_and_migrates_a_missing_database(postgres_only, tmp_pa
     finally:
         with maintenance_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_claim_page_beside_datasette(postgres_only, tmp_path):
+    found = peer.find_peer(None)
+    if found is None:
+        pytest.skip("datasette and sqlite-utils are not installed (make bench-peer)")
+    call_command("generate_claims", "--count", 200, stdout=StringIO())
+    claim = Claim.objects.filter(status="published").first()
+
+    result = peer.datasette_comparison(
+        database_url(), claim_path=claim.get_absolute_url(), claim_id=claim.pk, peer=found,
+        workdir=tmp_path, runs=1, repeat=5,
+    )  # fmt: skip
+
+    assert result["peer"].startswith("Datasette ")
+    assert result["runs"][0]["ours_ms"] > 0
+    assert result["runs"][0]["peer_ms"] > 0
+    assert not (tmp_path / "claims.db").exists()

@@ -38,6 +38,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from psycopg import sql as pgsql
 
+from bench import peer
 from bench.generate import (
     generate_claims,
     non_synthetic_claims,
@@ -91,6 +92,15 @@ class Command(BaseCommand):
             f"{DEEP_PAGE:,}, or to the last page, `after=<id>`).",
         )
         parser.add_argument("--skip-export", action="store_true", help="Skip the CSV measurement.")
+        parser.add_argument(
+            "--skip-served", action="store_true", help="Skip the pages through gunicorn."
+        )
+        parser.add_argument(
+            "--peer-bin",
+            type=Path,
+            help="Directory with the datasette and sqlite-utils executables (default: "
+            ".venv-peer/bin, else PATH) for the claim page's comparison.",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -118,6 +128,20 @@ class Command(BaseCommand):
         for page in pages:
             self._say(f"Measuring {page['name']}: {page['url']}")
             result["pages"].append(self._measure_page(client, page, repeat, warmup))
+        if not options["skip_served"]:
+            claim = next(page for page in pages if page["name"] == "claim")
+            self._say("Measuring the claim page through gunicorn…")
+            result["served"] = peer.served_pages(
+                database_url(),
+                {"claim": claim["url"], "methodology": reverse("claims:methodology")},
+            )
+            found = peer.find_peer(options["peer_bin"])
+            if found:
+                self._say("Comparing the claim page with Datasette's row page…")
+                result["peer"] = peer.datasette_comparison(
+                    database_url(), claim_path=claim["url"], claim_id=claim["claim_id"],
+                    peer=found, workdir=options["output"] / "peer",
+                )  # fmt: skip
         if not options["skip_export"]:
             runs = min(repeat, 3)
             self._say(f"Measuring the CSV export ({runs} runs) and COPY…")
@@ -256,12 +280,18 @@ class Command(BaseCommand):
             deep_label = (
                 f"/claims/?{deep_query} (page {deep_page:,}, the link from page {deep_page - 1:,})"
             )
-        middle = (
-            Claim.objects.filter(status=Status.PUBLISHED)
-            .order_by("pk")
-            .values("slug", "source_id")[published // 2 : published // 2 + 1]
-        )
-        row = middle[0] if published else {"slug": "none", "source_id": 0}
+        # The claim page: a claim from the middle, with a GRADE assessment when there are any
+        # (its page shows every block).
+        claims = Claim.objects.filter(status=Status.PUBLISHED).order_by("pk")
+        assessed = claims.filter(assessment__isnull=False)
+        if assessed.exists():
+            claims, published_shown = assessed, assessed.count()
+        else:
+            published_shown = published
+        middle = claims.values("pk", "slug", "source_id")[
+            published_shown // 2 : published_shown // 2 + 1
+        ]
+        row = middle[0] if published else {"pk": 0, "slug": "none", "source_id": 0}
         pages = [
             ("list_first", claim_list, 10, "/claims/, first page"),
             ("list_deep", f"{claim_list}?{deep_query}", 10, deep_label),
@@ -313,7 +343,11 @@ class Command(BaseCommand):
              "source page")
         )  # fmt: skip
         pages.append(("sources", reverse("claims:source-list"), None, "/sources/, first page"))
-        return [{"name": n, "url": u, "target_ms": t, "label": lab} for n, u, t, lab in pages]
+        return [
+            {"name": n, "url": u, "target_ms": t, "label": lab}
+            | ({"claim_id": row["pk"]} if n == "claim" else {})
+            for n, u, t, lab in pages
+        ]
 
     def _measure_page(self, client, page, repeat, warmup):
         result = {**page, "status": None, "error": None}
