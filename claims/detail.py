@@ -2,6 +2,7 @@
 and its ClaimReview JSON-LD, all read in the page's one query (see `claim_page_queryset`).
 """
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -11,7 +12,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.db.models import F, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Substr
@@ -94,13 +95,20 @@ class PageQuery:
         self.init_list = [col.target.attname for col, _, _ in compiler.select[self.claim_columns]]
         self.populators = get_related_populators(compiler.klass_info, compiler.select, using)
         self.annotations = dict(compiler.annotation_col_map)
+        self.prepared_sql: str | None = None
+        # Names the prepared statement: a process whose query changed (a deploy) prepares anew.
+        self.digest = hashlib.sha256(self.sql.encode()).hexdigest()[:12]
 
     def get(self, slug: str) -> Claim | None:
-        params = list(self.params)
-        params[self.slug_at] = slug
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            row = cursor.fetchone()
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+                row = self._execute_prepared(connection, cursor, slug)
+            else:
+                params = list(self.params)
+                params[self.slug_at] = slug
+                cursor.execute(self.sql, params)
+                row = cursor.fetchone()
         if row is None:
             return None
         if self.converters:
@@ -111,6 +119,40 @@ class PageQuery:
         for name, position in self.annotations.items():
             setattr(claim, name, row[position])
         return claim
+
+    def _execute_prepared(self, connection, cursor, slug: str):
+        """The row, through a statement prepared once per database session.
+
+        PostgreSQL spent most of this query's time planning it (0.4 of 0.9 ms at 20k claims):
+        a prepared statement is planned once. Its constants are inlined, so only the slug is a
+        parameter and the generic plan stays the index lookup. Not inside a transaction (an
+        error there would abort it); and if the statement went missing (a pooler that does
+        not keep sessions), the plain query answers and the next request prepares again.
+        """
+        name = f"claims_page_{self.digest}"
+        if getattr(connection, "_claims_page_session", None) is not connection.connection:
+            connection._claims_page_session = None
+            if self.prepared_sql is None:
+                params = list(self.params)
+                params[self.slug_at] = self.SLUG
+                composed = connection.ops.compose_sql(self.sql, params)
+                self.prepared_sql = composed.replace(
+                    connection.ops.compose_sql("%s", [self.SLUG]), "$1"
+                )
+            try:
+                cursor.execute(f"PREPARE {name}(text) AS {self.prepared_sql}")
+            except DatabaseError as error:
+                if "already exists" not in str(error):
+                    raise
+            connection._claims_page_session = connection.connection
+        try:
+            cursor.execute(f"EXECUTE {name}(%s)", [slug])
+        except DatabaseError:
+            connection._claims_page_session = None
+            params = list(self.params)
+            params[self.slug_at] = slug
+            cursor.execute(self.sql, params)
+        return cursor.fetchone()
 
 
 _page_queries: dict[str, PageQuery] = {}
