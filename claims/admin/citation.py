@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from .. import revisions
 from ..forms import CitationForm
 from ..models import Citation, normalize_doi
+from .citation_import import import_view
 from .common import RETRACTED_BADGE, URL_OVERRIDES, HistoryAdmin
 from .revision import REFUSALS, citation_revision_diff, save_citation_revision, sentence
 
@@ -21,6 +22,11 @@ class CitationAdmin(HistoryAdmin):
     search_fields = ("title", "authors", "doi", "pmid")
     readonly_fields = ("pending_revision", "retraction_warning", "claims_citing")
     change_form_template = "admin/claims/citation/change_form.html"
+    change_list_template = "admin/claims/citation/change_list.html"
+
+    def get_urls(self):
+        page = self.admin_site.admin_view(lambda request: import_view(self, request))
+        return [path("import/", page, name="claims_citation_import"), *super().get_urls()]
 
     def get_fieldsets(self, request, obj=None):
         review = []
