@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import bibtexparser
 import rispy
-from bibtexparser.middlewares import LatexDecodingMiddleware
+from pylatexenc.latex2text import LatexNodes2Text
 
 from .models import DOI_RE, PMID_RE, normalize_doi
 from .scales import StudyDesign
@@ -176,6 +176,8 @@ def vancouver(name: str) -> str:
     if "," not in name:
         return name
     family, given = (part.strip() for part in name.split(",", 1))
+    if re.fullmatch(r"[A-Z]{1,4}", given):  # initials already ("Coe, MA")
+        return f"{family} {given}"
     initials = "".join(part[0] for part in re.split(r"[\s.\-]+", given) if part)
     return f"{family} {initials}".strip()
 
@@ -193,7 +195,7 @@ def _authors(names: list[str]) -> str:
 
 
 def parse_bibtex(text: str) -> list[Reference]:
-    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    library = bibtexparser.parse_string(text)
     blocks = [(entry.start_line, entry) for entry in library.entries]
     blocks += [(block.start_line, block) for block in library.failed_blocks]
     refs = []
@@ -215,6 +217,9 @@ def parse_bibtex(text: str) -> list[Reference]:
 
 def _bibtex_entry(entry) -> Reference:
     fields = {f.key.lower(): str(f.value) for f in entry.fields}
+    for name in ("title", "author", "journal", "journaltitle", "booktitle", "publisher"):
+        if name in fields:  # LaTeX (accents, \&) in the words; never in DOIs and URLs
+            fields[name] = LatexNodes2Text(keep_braced_groups=True).latex_to_text(fields[name])
 
     def get(*names):
         return next((fields[n] for n in names if fields.get(n, "").strip()), "")
