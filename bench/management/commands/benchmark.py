@@ -39,6 +39,7 @@ from django.urls import reverse
 from psycopg import sql as pgsql
 
 from bench.generate import (
+    LANDMARK_DOI,
     generate_claims,
     non_synthetic_claims,
     synthetic_claims,
@@ -57,7 +58,7 @@ from bench.report import render_markdown
 from bench.vocabulary import COMMON_PHRASE
 from claims.export import COPY_SETTINGS
 from claims.listing import PER_PAGE
-from claims.models import Claim
+from claims.models import Citation, Claim, Evidence
 from claims.scales import Status
 
 COMMON_SHARE = 0.13  # the issue's "common word": about 13 % of claims match
@@ -313,6 +314,7 @@ class Command(BaseCommand):
              "source page")
         )  # fmt: skip
         pages.append(("sources", reverse("claims:source-list"), None, "/sources/, first page"))
+        pages.append(_citation_page())
         return [{"name": n, "url": u, "target_ms": t, "label": lab} for n, u, t, lab in pages]
 
     def _measure_page(self, client, page, repeat, warmup):
@@ -446,6 +448,14 @@ def _keyset_query(page: int) -> str:
         .values_list("pk", flat=True)[(page - 1) * PER_PAGE - 1]
     )
     return f"after={last_of_previous}"
+
+
+def _citation_page() -> tuple:
+    """The public page of the generator's landmark work (cited by ≥ 10,000 claims at 1M)."""
+    work = Citation.objects.filter(doi=LANDMARK_DOI).values_list("pk", flat=True).first()
+    citing = Evidence.objects.filter(citation=work, claim__status=Status.PUBLISHED).count()
+    url = reverse("claims:citation-detail", args=[work or 0])
+    return ("citation", url, 50, f"citation page (a work cited by {citing:,} published claims)")
 
 
 def _count_matches(q):
