@@ -19,6 +19,9 @@ from .references import Reference, parse
 from .scales import Stance, Status, StudyDesign
 
 CREATE, REUSE, REFUSE = "create", "reuse", "refuse"
+# Look-ups run while the reviewer waits for the preview (and again on confirm): about a second
+# each at worst, so a batch may ask for this many; paste larger ones as BibTeX, RIS or CSL-JSON.
+MAX_LOOKUPS = 100
 UNKNOWN_DESIGN_NOTE = "Design not recorded by the import: set it from the work itself."
 
 
@@ -70,6 +73,13 @@ def _fill_identifiers(refs: list[Reference]) -> None:
     missing = [r for r in missing if r.doi not in by_doi and r.pmid not in by_pmid]
     if not missing:
         return
+    if lookups.enabled() and len(missing) > MAX_LOOKUPS:
+        for ref in missing[MAX_LOOKUPS:]:
+            ref.error = (
+                f"Only an identifier, past the {MAX_LOOKUPS} look-ups one batch may ask for: "
+                "import the rest in another batch, or export them from Zotero or PubMed."
+            )
+        missing = missing[:MAX_LOOKUPS]
     if not lookups.enabled():
         for ref in missing:
             ref.error = (

@@ -2,6 +2,8 @@
 responses written from the published formats of those APIs (including a 404, a 429 and a
 timeout). Nothing here reaches the internet."""
 
+import contextlib
+import itertools
 import json
 import threading
 import time
@@ -15,8 +17,8 @@ from django.core.management import call_command
 from claims import citation_import, lookups
 from claims.models import Citation
 from claims.references import parse
-from claims.scales import StudyDesign
-from tests.factories import CitationFactory
+from claims.scales import Status, StudyDesign
+from tests.factories import CitationFactory, ClaimFactory, EvidenceFactory
 
 pytestmark = pytest.mark.django_db
 EMAIL = "editors@example.org"
@@ -99,10 +101,8 @@ class StandIn(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError):  # the client gave up: the timeout under test
             self.wfile.write(data)
-        except BrokenPipeError:
-            pass  # the client gave up waiting: the timeout under test
 
     def do_GET(self):
         url = urlparse(self.path)
@@ -112,7 +112,11 @@ class StandIn(BaseHTTPRequestHandler):
             return self.reply(200, CROSSREF_WORK)
         if url.path == "/works/10.1000/busy":
             busy = sum(path == url.path for path, _, _ in self.server.calls)
-            return self.reply(429, "Too Many Requests") if busy == 1 else self.reply(200, CROSSREF_WORK)
+            return (
+                self.reply(429, "Too Many Requests")
+                if busy == 1
+                else self.reply(200, CROSSREF_WORK)
+            )
         if url.path == "/works/10.1000/slow":
             time.sleep(1)
             return self.reply(200, CROSSREF_WORK)
@@ -122,7 +126,10 @@ class StandIn(BaseHTTPRequestHandler):
             return self.reply(200, {"status": "ok", "message": {"items": []}})
         if url.path == "/esummary.fcgi":
             ids = query["id"][0].split(",")
-            result = {"uids": ids} | {i: ESUMMARY["result"].get(i, {"uid": i, "error": "cannot get document summary"}) for i in ids}
+            result = {"uids": ids} | {
+                i: ESUMMARY["result"].get(i, {"uid": i, "error": "cannot get document summary"})
+                for i in ids
+            }
             return self.reply(200, {"header": ESUMMARY["header"], "result": result})
         return self.reply(404, "Resource not found.")
 
@@ -158,7 +165,10 @@ def test_a_batch_of_identifiers_is_looked_up_and_each_failure_is_that_entrys_alo
     )
     assert (missing.outcome, missing.reason) == ("refuse", "Crossref knows no DOI 10.1000/missing.")
     assert slow.outcome == "refuse"
-    assert slow.reason == "Crossref did not answer in time for DOI 10.1000/slow, 3 tries; try again later."
+    assert (
+        slow.reason
+        == "Crossref did not answer in time for DOI 10.1000/slow, 3 tries; try again later."
+    )
     # The 429 was retried; the answer is the work of line 1 again, so it is not created twice.
     assert (busy.outcome, busy.reason) == ("reuse", "The same work as line 1: 10.1000/found.")
     assert pubmed.outcome == "create"
@@ -169,7 +179,10 @@ def test_a_batch_of_identifiers_is_looked_up_and_each_failure_is_that_entrys_alo
     )
     assert pubmed.citation.doi == "10.1016/j.drugalcdep.2019.05.005"
     assert pubmed.citation.study_design == StudyDesign.RCT
-    assert (unknown.outcome, unknown.reason) == ("refuse", "PubMed has no record with PMID 99999999.")
+    assert (unknown.outcome, unknown.reason) == (
+        "refuse",
+        "PubMed has no record with PMID 99999999.",
+    )
     agents = {agent for _, _, agent in stand_in.calls}
     assert agents == {f"ClaimsTracker/1.0 (citation import; mailto:{EMAIL})"}
 
@@ -188,12 +201,13 @@ def test_ncbi_gets_at_most_three_requests_a_second(stand_in):
         lookups.fill_from_pubmed([Reference("x", pmid="31284119")])
     times = [when for path, when, _ in stand_in.calls if path == "/esummary.fcgi"]
     assert len(times) == 4
-    assert min(b - a for a, b in zip(times, times[1:])) >= lookups.NCBI_INTERVAL - 0.02
+    assert min(b - a for a, b in itertools.pairwise(times)) >= lookups.NCBI_INTERVAL - 0.02
 
 
 def test_crossref_update_to_retracts_a_cited_work(stand_in):
     work = CitationFactory(doi="10.1000/found")
-    CitationFactory(doi="10.1000/clean")
+    EvidenceFactory(citation=work, claim=ClaimFactory(published=True))
+    EvidenceFactory(citation__doi="10.1000/clean", claim=ClaimFactory(published=True))
     out = StringIO()
     call_command("import_retractions", "--crossref", stdout=out, stderr=StringIO())
     work.refresh_from_db()
@@ -201,3 +215,18 @@ def test_crossref_update_to_retracts_a_cited_work(stand_in):
     assert str(work.retraction_date) == "2024-03-05"
     assert "1 newly flagged" in out.getvalue()
     assert Citation.objects.filter(is_retracted=True).count() == 1
+
+
+def test_a_batch_asks_for_at_most_its_share_of_look_ups(stand_in, monkeypatch):
+    monkeypatch.setattr(citation_import, "MAX_LOOKUPS", 2)
+    rows = citation_import.plan(parse("10.1000/found\n10.1000/missing\n10.1000/third"))
+    assert [row.outcome for row in rows] == ["create", "refuse", "refuse"]
+    assert rows[2].reason.startswith("Only an identifier, past the 2 look-ups")
+    assert len(stand_in.calls) == 2
+
+
+def test_crossref_notices_are_asked_only_for_works_published_claims_cite(stand_in):
+    EvidenceFactory(citation__doi="10.1000/found", claim=ClaimFactory(published=True))
+    EvidenceFactory(citation__doi="10.1000/draft", claim=ClaimFactory(status=Status.IN_REVIEW))
+    call_command("import_retractions", "--crossref", stdout=StringIO(), stderr=StringIO())
+    assert [path for path, _, _ in stand_in.calls] == ["/works"]

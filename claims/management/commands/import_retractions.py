@@ -9,7 +9,8 @@ DJANGO_CITATION_LOOKUPS=true. Re-running with the same file changes nothing.
 from django.core.management.base import BaseCommand, CommandError
 
 from claims import lookups, retractions
-from claims.models import Citation
+from claims.models import Citation, Evidence
+from claims.scales import Status
 
 
 class Command(BaseCommand):
@@ -54,7 +55,14 @@ class Command(BaseCommand):
         if not lookups.enabled():
             raise CommandError("--crossref needs DJANGO_CITATION_LOOKUPS=true.")
         notices = []
-        dois = Citation.objects.exclude(doi="").values_list("doi", flat=True).order_by("pk")
+        # The works published claims cite: a notice on any other reaches no reader.
+        cited = Evidence.objects.filter(claim__status=Status.PUBLISHED).values("citation")
+        dois = (
+            Citation.objects.filter(pk__in=cited)
+            .exclude(doi="")
+            .values_list("doi", flat=True)
+            .order_by("pk")
+        )
         for doi in dois.iterator(chunk_size=500):
             try:
                 found = lookups.crossref_notices(doi)
