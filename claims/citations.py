@@ -14,8 +14,13 @@ def citation_detail(request, pk):
     work = citation_page.published_citation(pk)
     if work is None:
         raise Http404("No published claim cites a work with this id.")
-    page = citation_page.claims_page(work, request.GET.get("page"))
-    context = {"citation": work, "page": page, "nav": "claims", "formats": formats.FORMATS}
+    page = citation_page.citation_page(work, request.GET.get("stance"), request.GET.get("page"))
+    context = {
+        "citation": work,
+        "page": page,
+        "bound": citation_page.COUNT_BOUND,
+        "nav": "claims",
+    }
     return render(request, "claims/citation_detail.html", context)
 
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from claims import citation_page
 from claims.references import parse
 from claims.scales import RetractionStatus, Stance, Status
 from tests.factories import CitationFactory, ClaimFactory, EvidenceFactory
@@ -32,8 +33,7 @@ def test_the_page_lists_published_claims_by_stance_and_never_an_unpublished_one(
     draft = ClaimFactory(status=Status.IN_REVIEW, statement="A draft nobody may read.")
     EvidenceFactory(citation=work, claim=draft, stance=Stance.MIXED, finding="Secret finding.")
     html = client.get(f"/citations/{work.pk}/").content.decode()
-    assert "Published claims it bears on (2)" in html
-    assert html.index("Supports (1)") < html.index("Contradicts (1)")
+    assert html.index("Supports (1 claim)") < html.index("Contradicts (1 claim)")
     assert f'href="{public.get_absolute_url()}"' in html
     assert "Finding: Less craving." in html
     assert "A draft nobody may read." not in html
@@ -42,9 +42,13 @@ def test_the_page_lists_published_claims_by_stance_and_never_an_unpublished_one(
     assert f'href="https://doi.org/{work.doi}"' in html
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/31284119/"' in html
     assert "None known to us." in html
+    mixed = client.get(f"/citations/{work.pk}/?stance=mixed").content.decode()
+    assert "Secret finding." not in mixed
+    assert "No published claims." in mixed
 
 
-def test_the_page_shows_the_notice_and_pages_through_many_claims(client):
+def test_the_page_shows_the_notice_and_pages_through_many_claims(client, monkeypatch):
+    monkeypatch.setattr(citation_page, "COUNT_BOUND", 20)
     work = CitationFactory(
         is_retracted=True,
         retraction_status=RetractionStatus.RETRACTED,
@@ -52,21 +56,42 @@ def test_the_page_shows_the_notice_and_pages_through_many_claims(client):
         retraction_notice_doi="10.1000/retraction.77",
         retraction_reasons="Duplication of Image",
     )
-    for _ in range(27):
-        EvidenceFactory(citation=work, claim=ClaimFactory(published=True))
+    supporting = [
+        EvidenceFactory(citation=work, claim=ClaimFactory(published=True)) for _ in range(27)
+    ]
     EvidenceFactory(citation=work, claim=ClaimFactory(published=True), stance=Stance.BACKGROUND)
+    EvidenceFactory(citation=work, claim=ClaimFactory(status=Status.CANDIDATE))
     first = client.get(f"/citations/{work.pk}/").content.decode()
     assert "Retracted on 2 November 2025" in first
     assert 'href="https://doi.org/10.1000/retraction.77"' in first
     assert "Reasons given: Duplication of Image." in first
-    assert first.count('class="citing-claim"') == 25
-    assert "Background (1)" not in first
-    second = client.get(f"/citations/{work.pk}/?page=2").content.decode()
-    assert second.count('class="citing-claim"') == 3
-    assert "Supports (27)" in second
-    assert "Background (1)" in second
-    odd = client.get(f"/citations/{work.pk}/?page=x").content.decode()
+    assert "Supports (over 20 claims)" in first
+    assert "Background (1 claim)" in first
+    assert first.count('class="citing-claim"') == citation_page.PREVIEW + 1
+    assert '<a href="?stance=supports">' in first
+    page_one = client.get(f"/citations/{work.pk}/?stance=supports").content.decode()
+    assert page_one.count('class="citing-claim"') == 25
+    assert 'href="?stance=supports&amp;page=2"' in page_one
+    page_two = client.get(f"/citations/{work.pk}/?stance=supports&page=2").content.decode()
+    assert page_two.count('class="citing-claim"') == 2
+    assert "Next page" not in page_two
+    shown = {c.claim.slug for c in supporting if c.claim.get_absolute_url() in page_one + page_two}
+    assert len(shown) == 27
+    # Newest claims first: the two oldest are on page 2.
+    assert supporting[0].claim.get_absolute_url() in page_two
+    assert supporting[-1].claim.get_absolute_url() in page_one
+    beyond = client.get(f"/citations/{work.pk}/?stance=supports&page=9").content.decode()
+    assert "There is no page 9 of these claims" in beyond
+    odd = client.get(f"/citations/{work.pk}/?stance=supports&page=x").content.decode()
     assert "is not a page number" in odd
+
+
+def test_the_page_reads_a_bounded_number_of_rows(client, django_assert_max_num_queries):
+    work = CitationFactory()
+    for stance in Stance:
+        EvidenceFactory(citation=work, claim=ClaimFactory(published=True), stance=stance)
+    with django_assert_max_num_queries(1 + len(Stance) + 2):  # work, a slice per stance, session
+        assert client.get(f"/citations/{work.pk}/").status_code == 200
 
 
 def _fields(ref):

@@ -49,7 +49,12 @@ class Citation(TimeStamped):
     )
     retraction_date = models.DateField("notice date", null=True, blank=True)
     retraction_notice_doi = models.CharField(
-        "notice DOI", max_length=255, blank=True, default="", db_default=""
+        "notice DOI",
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_no_nul],
     )
     retraction_reasons = models.TextField(
         "notice reasons", blank=True, default="", db_default="", validators=[validate_no_nul]
