@@ -29,7 +29,9 @@ def published_links(citation) -> QuerySet:
     published = Claim.objects.filter(pk=OuterRef("claim_id"), status=Status.PUBLISHED)
     return (
         Evidence.objects.filter(citation=citation)
-        .alias(published_claim=Subquery(published.values("pk")[:1]))
+        # order_by(): neither the links' nor the claims' default ordering (a join, a sort).
+        .order_by()
+        .alias(published_claim=Subquery(published.order_by().values("pk")[:1]))
         .filter(published_claim__isnull=False)
     )
 
@@ -40,6 +42,7 @@ def published_citation(pk: int) -> Citation | None:
         Citation.objects.filter(pk=pk)
         .filter(Exists(published_links(OuterRef("pk"))))
         .only(*CITATION_COLUMNS)
+        .order_by()
         .first()
     )
 
