@@ -5,6 +5,7 @@ cannot be read. The well-kept parsers do the formats (bibtexparser 2, rispy, jso
 module only maps their fields onto ours, as Zotero, EndNote and PubMed fill them.
 """
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ def parse(text: str) -> list[Reference]:
         refs = parse_bibtex(text)
     elif re.search(r"^TY  -", text, re.MULTILINE):
         refs = parse_ris(text)
+    elif re.search(r"^PMID- ", text, re.MULTILINE):
+        refs = parse_medline(text)
     else:
         refs = parse_identifiers(text)
     if len(refs) > MAX_ENTRIES:
@@ -299,6 +302,57 @@ def _ris_record(text: str, start: int) -> Reference:
         types=[get("type_of_work"), *(record.get("keywords") or [])],
     )
     return _checked_ids(ref, get("doi"), pmid)
+
+
+# -- MEDLINE (PubMed's "Citation manager" export, .nbib) -------------------------------------
+
+
+class MedlineParser(rispy.RisParser):
+    """rispy's parser for PubMed's MEDLINE format: four-character tags ("PMID- ", "AU  - "),
+    continuation lines indented by six spaces, a record per PMID."""
+
+    START_TAG = "PMID"
+    DEFAULT_MAPPING = {"PMID": "pmid", "TI": "title", "AU": "authors", "DP": "date",
+                       "JT": "journal", "TA": "abbreviation", "AID": "article_ids",
+                       "LID": "location_ids", "PT": "types", "UK": "unknown_tag"}  # fmt: skip
+    DEFAULT_LIST_TAGS = ["AU", "AID", "LID", "PT"]
+    DEFAULT_DELIMITER_MAPPING = {}
+    DEFAULT_IGNORE = []
+
+    def parse_line(self, line: str):
+        if line[4:6] == "- " and line[:4].rstrip().isalpha() and line[:4].rstrip().isupper():
+            return line[:4].rstrip(), line[6:].strip()
+        return None, line.strip()
+
+
+def parse_medline(text: str) -> list[Reference]:
+    """MEDLINE records (separated by blank lines; the format has no end tag, so each gets
+    rispy's "ER" here)."""
+    refs = []
+    starts = [m.start() for m in re.finditer(r"^PMID- ", text, re.MULTILINE)] + [len(text)]
+    for start, end in itertools.pairwise(starts):
+        line = text.count("\n", 0, start) + 1
+        records = MedlineParser(skip_unknown_tags=True).parse(
+            text[start:end].rstrip() + "\nER  - \n"
+        )
+        if len(records) != 1:
+            refs.append(
+                Reference(f"MEDLINE record (line {line})", error="Unreadable MEDLINE record.")
+            )
+            continue
+        record = records[0]
+        ids = [*(record.get("location_ids") or []), *(record.get("article_ids") or [])]
+        doi = next((i.split(" [")[0] for i in ids if i.endswith("[doi]")), "")
+        ref = Reference(
+            f"MEDLINE record (line {line})",
+            title=_clip(str(record.get("title", "")).rstrip("."), 500),
+            authors=_authors(record.get("authors") or []),
+            year=_year(record.get("date")),
+            venue=_clip(record.get("journal") or record.get("abbreviation") or "", 300),
+            types=list(record.get("types") or []),
+        )
+        refs.append(_checked_ids(ref, doi, str(record.get("pmid", ""))))
+    return refs
 
 
 # -- CSL-JSON ----------------------------------------------------------------------------------

@@ -127,3 +127,20 @@ def test_names_and_designs():
     assert vancouver("Eastlack SC") == "Eastlack SC"
     assert suggest_design(["Journal Article", "Randomized Controlled Trial"]) == StudyDesign.RCT
     assert suggest_design(["Journal Article"]) == ""
+
+
+def test_pubmed_medline_export_is_read_with_its_publication_types():
+    first, second = parse(sample("pubmed.nbib"))
+    assert (first.pmid, first.doi, first.year) == (
+        "31284119",
+        "10.1016/j.drugalcdep.2019.05.005",
+        2019,
+    )
+    assert first.title == "Kratom as a substitute for opioids: Results from an online survey"
+    assert (first.authors, first.venue) == ("Coe MA, Pillitteri JL", "Drug and alcohol dependence")
+    assert first.study_design == ""
+    assert second.title.endswith("Outlook: A Comprehensive Review")  # a continued line
+    assert (second.label, second.study_design) == (
+        "MEDLINE record (line 36)",
+        StudyDesign.SYSTEMATIC_REVIEW,
+    )

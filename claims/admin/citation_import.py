@@ -25,8 +25,8 @@ class CitationImportForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 12, "cols": 100}),
         help_text=(
-            "Paste DOIs or PMIDs (one a line), BibTeX, RIS or CSL-JSON, as Zotero, EndNote or "
-            f"PubMed export them; at most {MAX_ENTRIES} entries."
+            "Paste DOIs or PMIDs (one a line), BibTeX, RIS, PubMed (MEDLINE .nbib) or CSL-JSON, "
+            f"as Zotero, EndNote or PubMed export them; at most {MAX_ENTRIES} entries."
         ),
     )
     upload = forms.FileField(
