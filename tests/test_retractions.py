@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from claims.models import Citation, Claim, ErrorReport
 from claims.retractions import Notice, status_of
 from claims.scales import RetractionStatus, Status
-from tests.factories import CitationFactory, ClaimFactory, EvidenceFactory
+from tests.factories import CitationFactory, ClaimFactory, EvidenceFactory, staff_in
 
 pytestmark = pytest.mark.django_db
 CSV = Path(__file__).resolve().parent / "samples" / "retraction_watch.csv"
@@ -102,3 +102,12 @@ def test_unreadable_rows_are_skipped_and_named(tmp_path):
     err = StringIO()
     call_command("import_retractions", str(path), stdout=StringIO(), stderr=err)
     assert "record 9: unreadable RetractionDate 'yesterday'" in err.getvalue()
+
+
+def test_the_admin_shows_the_notice_on_the_work(client):
+    work = CitationFactory(doi="10.1000/example.corrected")
+    run()
+    client.force_login(staff_in("Reviewers"))
+    page = client.get(f"/admin/claims/citation/{work.pk}/change/").content.decode()
+    assert "<strong>Corrected</strong> — corrected on 30 June 2024" in page
+    assert "Notice: 10.1000/correction.12. Reasons: Error in Table." in page
