@@ -44,6 +44,11 @@ from claims.scales import Grade, SourceKind, Stance, Status, Verdict
 
 SYNTHETIC_DOI_PREFIX = "10.5555/synth."
 BATCH_SOURCES = 2_000
+# One work cited by about this many claims from 108,000 claims up (one claim in eight below):
+# ≈ 93 % of them have room for one more link and ≈ 85 % are published, so over 10,000
+# published claims cite it, the benchmark's "citation page for a work cited by 10,000 claims".
+LANDMARK_CLAIMS = 13_500
+LANDMARK_DOI = f"{SYNTHETIC_DOI_PREFIX}1"
 _EPOCH = datetime(2019, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 6 * 365 * 24 * 3600
 
@@ -98,6 +103,7 @@ class Generator:
         self.rng = random.Random(seed)  # nosec B311 # seeded data, not secrets
         self.ids = ids  # next free primary key per table
         self.citation_count = max(20, count // 8)
+        self.landmark_step = max(8, count // LANDMARK_CLAIMS)
         v = VOCABULARY
         # s = 0.9 over 200 subjects puts the first at ≈ 13 %.
         self.subject_cw = _zipf_cum_weights(len(v.subjects), 0.9)
@@ -221,6 +227,10 @@ class Generator:
         chosen: set[int] = set()
         while len(chosen) < links:
             chosen.add(rng.randrange(self.citation_count))
+        if ordinal % self.landmark_step == 0 and len(chosen) < len(_LINK_COUNT_WEIGHTS) - 1:
+            # The landmark work (the first citation, LANDMARK_DOI), for the citation page's
+            # measurement: added without a draw, so the rest of the data is as before.
+            chosen.add(0)
         first_citation = self.ids["citation"]
         for offset in sorted(chosen):
             stance = self._pick(self.stances, self.stance_cw)

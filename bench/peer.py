@@ -145,6 +145,23 @@ def datasette_comparison(
     }
 
 
+def measure(database_url: str, pages: list[dict], peer_bin: Path | None, output: Path) -> dict:
+    """The benchmark's `served` results, and `peer` where Datasette is installed."""
+    claim = next(page for page in pages if page["name"] == "claim")
+    result = {
+        "served": served_pages(
+            database_url, {"claim": claim["url"], "methodology": "/methodology/"}
+        )
+    }
+    found = find_peer(peer_bin)
+    if found:
+        result["peer"] = datasette_comparison(
+            database_url, claim_path=claim["url"], claim_id=claim["claim_id"], peer=found,
+            workdir=output / "peer",
+        )  # fmt: skip
+    return result
+
+
 def render(served_result: dict | None, comparison: dict | None) -> list[str]:
     """Markdown lines for benchmark.md."""
     lines = []

@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Substr
 from django.db.models.query import get_related_populators
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import mark_safe
 
 from .models import (
@@ -335,8 +335,13 @@ def public_changes_sql() -> RawSQL:
 
 # What the claim page shows of each evidence link and its citation (claim_detail.html).
 EVIDENCE_FIELDS = ("id", "stance", "finding")
+# The notice fields are part of each row, and so of the page's cache key (page_key): a work
+# flagged by import_retractions shows its flag on every citing page at once.
 CITATION_FIELDS = ("id", "title", "authors", "year", "venue", "doi", "pmid", "url",
-                   "study_design", "design_note", "is_retracted")  # fmt: skip
+                   "study_design", "design_note", "is_retracted", "retraction_status",
+                   "retraction_date")  # fmt: skip
+_RETRACTED_AT = CITATION_FIELDS.index("is_retracted")
+_NOTICE_DATE_AT = CITATION_FIELDS.index("retraction_date")
 
 
 @cache
@@ -378,7 +383,9 @@ def evidence_links(claim: Claim) -> list[Evidence]:
     for row in raw or []:
         link = Evidence.from_db("default", EVIDENCE_FIELDS, row[:split])
         values = list(row[split:])
-        values[-1] = bool(values[-1])  # SQLite's JSON writes a boolean as 0 or 1
+        values[_RETRACTED_AT] = bool(values[_RETRACTED_AT])  # SQLite's JSON writes 0 or 1
+        if isinstance(values[_NOTICE_DATE_AT], str):  # JSON carries a date as text
+            values[_NOTICE_DATE_AT] = parse_date(values[_NOTICE_DATE_AT][:10])
         link.citation = Citation.from_db("default", CITATION_FIELDS, values)
         link.claim = claim
         links.append(link)

@@ -227,3 +227,12 @@ class ReportStatus(models.TextChoices):
 
     OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
+
+
+class RetractionStatus(models.TextChoices):
+    """What a publisher's notice says of a cited work (Retraction Watch's RetractionNature)."""
+
+    NONE = "", "No notice"
+    RETRACTED = "retracted", "Retracted"
+    CONCERN = "concern", "Expression of concern"
+    CORRECTED = "corrected", "Corrected"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 PAGES = ["list_first", "list_deep", "search_common", "search_rare", "search_phrase",
          "list_deep_numbered", "list_filtered", "list_sorted", "search_filtered",
-         "search_sorted", "claim", "source", "sources"]  # fmt: skip
+         "search_sorted", "claim", "source", "sources", "citation"]  # fmt: skip
 
 
 def test_benchmark_refuses_a_database_that_is_not_postgresql():

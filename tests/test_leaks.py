@@ -221,3 +221,30 @@ def _tags(html):
 
     Collector().feed(html)
     return found
+
+
+@pytest.mark.parametrize("suffix", ["/", ".bib", ".ris", ".json"])
+def test_a_work_only_hidden_claims_cite_has_no_public_page_or_download(reader, world, suffix):
+    work = world["hidden"].evidence.get().citation
+    response = reader.get(f"/citations/{work.pk}{suffix}")
+
+    assert response.status_code == 404
+    assert "Zorblax" not in body(response)
+
+
+@pytest.mark.parametrize("stance", ["", "?stance=supports", "?stance=mixed"])
+def test_a_shared_work_lists_only_its_published_claims(reader, world, stance):
+    shared = world["public"].evidence.get().citation
+    EvidenceFactory(claim=world["hidden"], citation=shared, finding="Zorblax finding")
+    response = reader.get(f"/citations/{shared.pk}/{stance}")
+
+    assert response.status_code == 200
+    assert_nothing_hidden(body(response), world)
+
+
+@pytest.mark.parametrize("fmt", ["bib", "ris", "json"])
+def test_a_hidden_claims_reference_list_is_not_found(reader, world, fmt):
+    response = reader.get(f"/claims/{world['hidden'].slug}/references.{fmt}")
+
+    assert response.status_code == 404
+    assert "Zorblax" not in body(response)

@@ -197,7 +197,7 @@ def test_a_cited_works_new_reference_waits_for_an_editor_then_updates_each_claim
     ]
     client.logout()
     page = " ".join(client.get(claim.get_absolute_url()).content.decode().split())
-    assert "<cite>New title</cite>" in page
+    assert f'<cite><a href="/citations/{citation.pk}/">New title</a></cite>' in page
     assert "Retracted</strong>" in page
     assert "A cited work was retracted: “New title”." in page
     assert "Retraction notice." in page

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from claims import detail, revisions
 from claims.columns import PAGE_COLUMNS
-from claims.models import Claim
+from claims.models import Citation, Claim
 from claims.scales import Grade, Stance, Status, Verdict, grade_explanation
 from claims.tables import ClaimTable
 
@@ -255,7 +255,11 @@ def test_claim_page_shows_assessment_quote_and_grouped_citations(client):
         '<mark class="verdict-unsupported">Kratom may help hair regrow after detox.</mark>' in html
     )
     assert f'href="/sources/{claim.source_id}/#quote-{claim.pk}"' in html
-    assert '<strong class="retracted-flag">Retracted</strong> <cite>Withdrawn work</cite>' in html
+    withdrawn = Citation.objects.get(title="Withdrawn work")
+    assert (
+        '<strong class="retracted-flag">Retracted</strong> '
+        f'<cite><a href="/citations/{withdrawn.pk}/">Withdrawn work</a></cite>'
+    ) in html
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/123/"' in html
     assert 'href="https://doi.org/10.1000/' in html
 

@@ -249,6 +249,20 @@ CLAIMS_IMPORT_MAX_CANDIDATES = env_int("DJANGO_IMPORT_MAX_CANDIDATES", 2000, min
 CLAIMS_PAGE_CACHE_SIZE = env_int("DJANGO_CLAIM_PAGE_CACHE", 1000, minimum=0)
 # Readers' error reports a client address may send in an hour (claims.reports).
 CLAIMS_REPORTS_PER_HOUR = env_int("DJANGO_REPORTS_PER_HOUR", 5, minimum=1)
+# Citation look-ups (claims.lookups): Crossref for DOIs, NCBI E-utilities for PMIDs. Off by
+# default (an offline deployment, and the tests, never reach the internet); on, both services
+# ask for a contact address in the User-Agent, so it is required.
+CITATION_LOOKUPS = env_flag("DJANGO_CITATION_LOOKUPS")
+CONTACT_EMAIL = os.environ.get("DJANGO_CONTACT_EMAIL", "").strip()
+if CITATION_LOOKUPS and "@" not in CONTACT_EMAIL:
+    raise ImproperlyConfigured(
+        "DJANGO_CITATION_LOOKUPS=true needs DJANGO_CONTACT_EMAIL (Crossref and NCBI ask for it)"
+    )
+CROSSREF_API = "https://api.crossref.org"
+EUTILS_API = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+CITATION_LOOKUP_TIMEOUT = 10  # seconds per request
+CITATION_LOOKUP_RETRIES = 3  # after a timeout, a 429 or a 5xx, with backoff
+
 # A form body may carry a text at the limit even when every byte of it is percent-encoded
 # (three characters each), with room for the other fields; Django's default (2.5 MB) would
 # refuse a 2 MB source text in the admin with a bare 400 before the form could explain.

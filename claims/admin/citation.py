@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from .. import revisions
+from .. import retractions, revisions
 from ..forms import CitationForm
 from ..models import Citation, normalize_doi
+from .citation_import import import_view
 from .common import RETRACTED_BADGE, URL_OVERRIDES, HistoryAdmin
 from .revision import REFUSALS, citation_revision_diff, save_citation_revision, sentence
 
@@ -17,10 +18,15 @@ class CitationAdmin(HistoryAdmin):
     formfield_overrides = URL_OVERRIDES
     list_display = ("retraction", "title", "authors", "year", "study_design", "doi", "pmid")
     list_display_links = ("title",)
-    list_filter = ("is_retracted", "study_design", "year")
+    list_filter = ("is_retracted", "retraction_status", "study_design", "year")
     search_fields = ("title", "authors", "doi", "pmid")
     readonly_fields = ("pending_revision", "retraction_warning", "claims_citing")
     change_form_template = "admin/claims/citation/change_form.html"
+    change_list_template = "admin/claims/citation/change_list.html"
+
+    def get_urls(self):
+        page = self.admin_site.admin_view(lambda request: import_view(self, request))
+        return [path("import/", page, name="claims_citation_import"), *super().get_urls()]
 
     def get_fieldsets(self, request, obj=None):
         review = []
@@ -113,6 +119,15 @@ class CitationAdmin(HistoryAdmin):
 
     @admin.display(description="status")
     def retraction_warning(self, obj):
+        if obj is not None and obj.retraction_status:
+            # Set by import_retractions (Retraction Watch, Crossref), not by this form.
+            return format_html(
+                "<strong>{}</strong> — {}. Notice: {}. Reasons: {}.",
+                obj.get_retraction_status_display(),
+                retractions.describe(obj),
+                obj.retraction_notice_doi or "no DOI",
+                obj.retraction_reasons or "none given",
+            )
         if obj is not None and obj.is_retracted:
             return format_html(
                 "<strong>{}</strong> — this work has been retracted; claims citing it are "

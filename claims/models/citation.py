@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from django.utils.text import Truncator
 from simple_history.models import HistoricalRecords
 
-from ..scales import Stance, StudyDesign
+from ..scales import RetractionStatus, Stance, StudyDesign
 from .base import TimeStamped, normalize_doi, validate_doi, validate_no_nul, validate_pmid
 
 
@@ -42,6 +42,23 @@ class Citation(TimeStamped):
         validators=[validate_no_nul],
     )
     is_retracted = models.BooleanField("retracted", default=False)
+    # The latest notice on the work, as import_retractions (or a Crossref look-up) found it.
+    # db_default too: bulk loaders that COPY only the older columns still fill them.
+    retraction_status = models.CharField(
+        "notice", max_length=16, choices=RetractionStatus, blank=True, default="", db_default=""
+    )
+    retraction_date = models.DateField("notice date", null=True, blank=True)
+    retraction_notice_doi = models.CharField(
+        "notice DOI",
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_no_nul],
+    )
+    retraction_reasons = models.TextField(
+        "notice reasons", blank=True, default="", db_default="", validators=[validate_no_nul]
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -66,6 +83,10 @@ class Citation(TimeStamped):
                 name="citation_other_design_has_note",
             ),
             models.CheckConstraint(condition=~Q(title=""), name="citation_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(retraction_status__in=RetractionStatus.values),
+                name="citation_retraction_status_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(year__isnull=True) | Q(year__gte=1600, year__lte=2100),
                 name="citation_year_plausible",
@@ -139,6 +160,10 @@ class Evidence(TimeStamped):
     class Meta:
         ordering = ["claim", "pk"]
         verbose_name_plural = "evidence"
+        indexes = [
+            # A cited work's public page: its claims by stance, a page at a time (10,000+).
+            models.Index(fields=["citation", "stance", "claim"], name="evidence_citation_page_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["claim", "citation"], name="evidence_claim_citation_unique"

@@ -221,6 +221,11 @@ class Claim(TimeStamped):
                 name="claim_pub_source_idx",
                 condition=Q(status=Status.PUBLISHED),
             ),
+            # Is this claim published: an index-only probe by id, without the claim's wide
+            # row (a cited work's page asks it of each link it reads, claims.citation_page).
+            models.Index(
+                fields=["id"], name="claim_published_id_idx", condition=Q(status=Status.PUBLISHED)
+            ),
             # The admin's work queue: its order, read from an index at any page.
             models.Index(work_queue_rank(), F("created_at"), F("id"), name="claim_work_queue_idx"),
             # ?sort=grade / ?sort=verdict order by the scale (high before low), both directions.

@@ -40,6 +40,7 @@ from psycopg import sql as pgsql
 
 from bench import peer
 from bench.generate import (
+    LANDMARK_DOI,
     generate_claims,
     non_synthetic_claims,
     synthetic_claims,
@@ -58,7 +59,7 @@ from bench.report import render_markdown
 from bench.vocabulary import COMMON_PHRASE
 from claims.export import COPY_SETTINGS
 from claims.listing import PER_PAGE
-from claims.models import Claim
+from claims.models import Citation, Claim, Evidence
 from claims.scales import Status
 
 COMMON_SHARE = 0.13  # the issue's "common word": about 13 % of claims match
@@ -129,19 +130,10 @@ class Command(BaseCommand):
             self._say(f"Measuring {page['name']}: {page['url']}")
             result["pages"].append(self._measure_page(client, page, repeat, warmup))
         if not options["skip_served"]:
-            claim = next(page for page in pages if page["name"] == "claim")
-            self._say("Measuring the claim page through gunicorn…")
-            result["served"] = peer.served_pages(
-                database_url(),
-                {"claim": claim["url"], "methodology": reverse("claims:methodology")},
+            self._say("Measuring the claim page through gunicorn (and beside Datasette)…")
+            result.update(
+                peer.measure(database_url(), pages, options["peer_bin"], options["output"])
             )
-            found = peer.find_peer(options["peer_bin"])
-            if found:
-                self._say("Comparing the claim page with Datasette's row page…")
-                result["peer"] = peer.datasette_comparison(
-                    database_url(), claim_path=claim["url"], claim_id=claim["claim_id"],
-                    peer=found, workdir=options["output"] / "peer",
-                )  # fmt: skip
         if not options["skip_export"]:
             runs = min(repeat, 3)
             self._say(f"Measuring the CSV export ({runs} runs) and COPY…")
@@ -343,6 +335,7 @@ class Command(BaseCommand):
              "source page")
         )  # fmt: skip
         pages.append(("sources", reverse("claims:source-list"), None, "/sources/, first page"))
+        pages.append(_citation_page())
         return [
             {"name": n, "url": u, "target_ms": t, "label": lab}
             | ({"claim_id": row["pk"]} if n == "claim" else {})
@@ -480,6 +473,14 @@ def _keyset_query(page: int) -> str:
         .values_list("pk", flat=True)[(page - 1) * PER_PAGE - 1]
     )
     return f"after={last_of_previous}"
+
+
+def _citation_page() -> tuple:
+    """The public page of the generator's landmark work (cited by ≥ 10,000 claims at 1M)."""
+    work = Citation.objects.filter(doi=LANDMARK_DOI).values_list("pk", flat=True).first()
+    citing = Evidence.objects.filter(citation=work, claim__status=Status.PUBLISHED).count()
+    url = reverse("claims:citation-detail", args=[work or 0])
+    return ("citation", url, 50, f"citation page (a work cited by {citing:,} published claims)")
 
 
 def _count_matches(q):
