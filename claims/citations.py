@@ -49,5 +49,9 @@ def claim_references(request, slug, fmt):
     claim = detail.claim_for_page(slug)
     if claim is None:
         raise Http404("No published claim has this address.")
-    works = [link.citation for group in detail.evidence_groups(claim) for link in group["links"]]
+    works = [
+        link.citation
+        for group in detail.evidence_groups(detail.evidence_links(claim))
+        for link in group["links"]
+    ]
     return _download(works, fmt, f"{claim.slug}-references")
