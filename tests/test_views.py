@@ -138,7 +138,7 @@ def test_bad_filter_values_give_a_page_with_a_message(client, query, message):
 
 
 @pytest.mark.parametrize(
-    ("page", "message"),
+    ("number", "message"),
     [
         ("abc", "“abc” is not a page number, so this is page 1."),
         ("99", "There is no page 99: this selection has 1 page. This is the last one."),
@@ -146,10 +146,10 @@ def test_bad_filter_values_give_a_page_with_a_message(client, query, message):
         ("99999999999999999999999", "There is no page 99999999999999999999999"),
     ],
 )
-def test_bad_page_numbers_explain_themselves(client, page, message):
+def test_bad_page_numbers_explain_themselves(client, number, message):
     ClaimFactory(published=True)
 
-    response = client.get(f"{LIST}?page={page}")
+    response = client.get(f"{LIST}?page={number}")
 
     assert response.status_code == 200
     assert message in response.content.decode()
