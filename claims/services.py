@@ -394,6 +394,8 @@ def create_claim(
     outcome: str = "",
     claim_type: str = ClaimType.OTHER,
     status: str = Status.CANDIDATE,
+    hedged: bool = False,
+    check_worthiness: int = 0,
 ) -> Claim:
     """A new (unpublished) claim quoting `source`; the quote is located when offsets are omitted."""
     claim = Claim(
@@ -406,6 +408,8 @@ def create_claim(
         outcome=outcome,
         claim_type=claim_type,
         status=status,
+        hedged=hedged,
+        check_worthiness=check_worthiness,
     )
     return insert_claim(claim=claim, user=user)
 
@@ -445,6 +449,9 @@ def import_source(
         )
     found_candidates = extraction.extract_candidates(text)
     limits.check_candidate_count(len(found_candidates))
+    # The queue serves candidates oldest first: stored most check-worthy first, they are
+    # read in that order (ties in the text's order).
+    found_candidates.sort(key=lambda found: -found.worthiness)
     with transaction.atomic():
         source = Source(title=title, url=url, publisher=publisher, text=text)
         source.full_clean()
@@ -459,6 +466,8 @@ def import_source(
                 subject=found.subject,
                 outcome=found.outcome,
                 claim_type=found.claim_type,
+                hedged=found.hedged,
+                check_worthiness=found.worthiness,
                 user=user,
             )
             for found in found_candidates

@@ -83,6 +83,7 @@ class ClaimAdmin(HistoryAdmin):
         "verdict",
         SubjectFilter,
         "claim_type",
+        "hedged",
         SourceFilter,
         ("reviewed_by", ReviewerFilter),
         RetractedCitationFilter,
@@ -172,7 +173,7 @@ class ClaimAdmin(HistoryAdmin):
                         "statement",
                         "subject",
                         "outcome",
-                        "claim_type",
+                        ("claim_type", "hedged", "check_worthiness"),
                     )
                 },
             ),
@@ -193,6 +194,8 @@ class ClaimAdmin(HistoryAdmin):
             "public_link",
             "reviewed_by",
             "reviewed_at",
+            "hedged",  # the extraction's reading of the quote, not an editorial choice
+            "check_worthiness",
         ]
         if obj is not None:
             readonly.append("source")
