@@ -244,6 +244,28 @@ def worthiness_of(sentence: str, claim_type: ClaimType, hedged: bool) -> int:
     return max(0, min(9, score - hedged))
 
 
+def describe(quote: str, start: int, end: int, topic: str) -> list[Candidate]:
+    """Suggestions for a quote at `start`–`end` (one per claim it carries), whether the
+    extraction found it or a reviewer selected it."""
+    claim_type = claim_type_of(statements.frame_free(quote, topic))
+    hedged = bool(_HEDGE_RE.search(quote))
+    worthiness = worthiness_of(quote, claim_type, hedged)
+    return [
+        Candidate(
+            quote=quote,
+            start=start,
+            end=end,
+            statement=suggestion.statement,
+            subject=suggestion.subject,
+            outcome=suggestion.outcome,
+            claim_type=claim_type,
+            hedged=hedged,
+            worthiness=worthiness,
+        )
+        for suggestion in statements.suggest(quote, topic)
+    ]
+
+
 def extract_candidates(text: str) -> list[Candidate]:
     """Propose candidate claims from `text`, in the order they appear.
 
@@ -262,21 +284,5 @@ def extract_candidates(text: str) -> list[Candidate]:
         sentence = text[start:end]
         if not sentence or not is_claim(sentence, ends_line):
             continue
-        claim_type = claim_type_of(statements.frame_free(sentence, topic))
-        hedged = bool(_HEDGE_RE.search(sentence))
-        worthiness = worthiness_of(sentence, claim_type, hedged)
-        for suggestion in statements.suggest(sentence, topic):
-            candidates.append(
-                Candidate(
-                    quote=sentence,
-                    start=start,
-                    end=end,
-                    statement=suggestion.statement,
-                    subject=suggestion.subject,
-                    outcome=suggestion.outcome,
-                    claim_type=claim_type,
-                    hedged=hedged,
-                    worthiness=worthiness,
-                )
-            )
+        candidates.extend(describe(sentence, start, end, topic))
     return candidates
