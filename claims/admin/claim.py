@@ -100,6 +100,11 @@ class ClaimAdmin(HistoryAdmin):
     # The total of all claims is not shown beside a filtered count: one count per page, not two.
     show_full_result_count = False
     inlines = (EvidenceInline, GradeAssessmentInline)
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
+        js = ("js/grade-certainty.js", "js/inline-labels.js")
+
     actions = (
         "send_to_review_action",
         "publish_action",

@@ -5,7 +5,8 @@
 // the text's end, so this script only reports the selection, it decides nothing.
 "use strict";
 
-(function () {
+// Loaded in the page's head (the admin's form media): wait for the body.
+document.addEventListener("DOMContentLoaded", function () {
   const text = document.getElementById("source-text");
   const link = document.getElementById("take-claim-link");
   const status = document.getElementById("take-claim-status");
@@ -47,4 +48,4 @@
   }
 
   document.addEventListener("selectionchange", update);
-})();
+});
