@@ -124,11 +124,15 @@ class Claim(TimeStamped):
     # Suggested by the extraction (claims/extraction.py), for the reviewer: whether the quote
     # hedges ("may", "could": a weaker claim, still checkable), and how much it deserves
     # checking first (an effect, a safety statement or a number above a vague line).
+    # db_default too: rows written by COPY (bench/generate.py) name only the columns they fill.
     hedged = models.BooleanField(
-        default=False, help_text="The quote hedges (“may”, “could”, “might”)."
+        default=False,
+        db_default=False,
+        help_text="The quote hedges (“may”, “could”, “might”).",
     )
     check_worthiness = models.PositiveSmallIntegerField(
         default=0,
+        db_default=0,
         editable=False,
         help_text="0–9, from the extraction: higher is more worth checking first.",
     )
