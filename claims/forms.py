@@ -81,12 +81,16 @@ class ClaimAdminForm(RevisionFields, forms.ModelForm):
             "verdict",
             "rationale",
         )
-        widgets = {"statement": forms.TextInput(attrs={"class": "vTextField", "size": 90})}
+        # Multi-line, so a 300-character statement reads whole; stored as one line.
+        widgets = {"statement": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["seen_version"].initial = self.instance.version
+
+    def clean_statement(self):
+        return " ".join(self.cleaned_data["statement"].split())
 
     def clean(self):
         cleaned = super().clean()

@@ -108,20 +108,20 @@ def test_the_service_refuses_a_text_over_the_limit_whoever_calls_it():
 
 
 def test_an_import_with_more_candidates_than_the_cap_writes_nothing(settings):
-    settings.CLAIMS_IMPORT_MAX_CANDIDATES = 22  # the seed article yields 23
+    settings.CLAIMS_IMPORT_MAX_CANDIDATES = 31  # the seed article yields 32
 
-    with pytest.raises(CommandError, match="yields 23 candidate claims; one import proposes at"):
+    with pytest.raises(CommandError, match="yields 32 candidate claims; one import proposes at"):
         import_file(ARTICLE)
 
     assert (Source.objects.count(), Claim.objects.count()) == (0, 0)
 
 
 def test_an_import_at_the_cap_goes_through(settings):
-    settings.CLAIMS_IMPORT_MAX_CANDIDATES = 23
+    settings.CLAIMS_IMPORT_MAX_CANDIDATES = 32
 
     import_file(ARTICLE)
 
-    assert (Source.objects.count(), Claim.objects.count()) == (1, 23)
+    assert (Source.objects.count(), Claim.objects.count()) == (1, 32)
 
 
 def _one_gigabyte_of_memory():

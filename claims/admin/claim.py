@@ -83,6 +83,7 @@ class ClaimAdmin(HistoryAdmin):
         "verdict",
         SubjectFilter,
         "claim_type",
+        "hedged",
         SourceFilter,
         ("reviewed_by", ReviewerFilter),
         RetractedCitationFilter,
@@ -99,6 +100,11 @@ class ClaimAdmin(HistoryAdmin):
     # The total of all claims is not shown beside a filtered count: one count per page, not two.
     show_full_result_count = False
     inlines = (EvidenceInline, GradeAssessmentInline)
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
+        js = ("js/grade-certainty.js", "js/inline-labels.js")
+
     actions = (
         "send_to_review_action",
         "publish_action",
@@ -172,7 +178,7 @@ class ClaimAdmin(HistoryAdmin):
                         "statement",
                         "subject",
                         "outcome",
-                        "claim_type",
+                        ("claim_type", "hedged", "check_worthiness"),
                     )
                 },
             ),
@@ -193,6 +199,8 @@ class ClaimAdmin(HistoryAdmin):
             "public_link",
             "reviewed_by",
             "reviewed_at",
+            "hedged",  # the extraction's reading of the quote, not an editorial choice
+            "check_worthiness",
         ]
         if obj is not None:
             readonly.append("source")

@@ -1,11 +1,16 @@
 """The claim change page's inlines: its evidence links and its GRADE assessment."""
 
+import json
+
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html
 
 from ..forms import AssessmentFormSet, ProposalFormSet
-from ..grading import GradingRuleError
+from ..grading import DOWN_DOMAINS, RATING_UP_RULE, UP_DOMAINS, GradingRuleError
 from ..models import Evidence, GradeAssessment
+from ..scales import EvidenceBase, Grade
 from .common import RETRACTED_BADGE, can_grade
 
 
@@ -16,9 +21,32 @@ class EvidenceInline(admin.TabularInline):
     readonly_fields = ("study_design", "retracted")
     autocomplete_fields = ("citation",)
     extra = 1
+    # The admin's default 40-column textarea made this table 1,635 px wide: a narrow box that
+    # grows with the text keeps the page inside a 1280 px window.
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}
+    }
+
+    template = "admin/claims/evidence/tabular.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("citation")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """Name every field of a row (a table's column header does not label its inputs):
+        "Stance", "Delete this link", and the cited-work search."""
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class LabelledFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for name, field in form.fields.items():
+                    label = "Delete this link" if name == "DELETE" else field.label
+                    field.widget.attrs.setdefault("aria-label", str(label).capitalize())
+                if "citation" in form.fields:
+                    form.fields["citation"].widget.attrs["data-placeholder"] = "Find a cited work"
+
+        return LabelledFormSet
 
     def get_extra(self, request, obj=None, **kwargs):
         proposal = getattr(obj, "proposal", None)
@@ -43,6 +71,9 @@ class GradeAssessmentInline(admin.StackedInline):
     verbose_name = "GRADE assessment"
     verbose_name_plural = "GRADE assessment (optional: when filled, it decides the grade)"
     readonly_fields = ("computed_certainty",)
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 40})}
+    }
     fields = (
         "computed_certainty",
         "evidence_base",
@@ -63,13 +94,28 @@ class GradeAssessmentInline(admin.StackedInline):
 
     @admin.display(description="computed certainty")
     def computed_certainty(self, obj):
-        if obj is None or obj.pk is None:
-            return "Shown after saving; the claim's grade follows it unless you give a reason."
-        try:
-            computed = obj.computed_grade
-        except GradingRuleError as broken:  # a revision proposed before the rule: say why
-            return str(broken)
-        return format_html("<strong>{}</strong> — {}", computed.display, computed.meaning)
+        """The certainty the domains give, updated as they change (static/js/grade-certainty.js
+        mirrors grading.compute_certainty); the saved value is always computed on the server."""
+        saved, meaning = None, "choose the evidence base and rate each domain"
+        if obj is not None and obj.pk is not None:
+            try:
+                saved = obj.computed_grade
+                meaning = saved.meaning
+            except GradingRuleError as broken:  # a revision proposed before the rule
+                meaning = str(broken)
+        return format_html(
+            '<output class="live-certainty" aria-live="polite" data-grades="{}" data-start="{}" '
+            'data-down="{}" data-up="{}" data-rule="{}"><strong>{}</strong> — {}</output>'
+            '<span class="help"> Updates as you change the domains; saving computes it again.'
+            "</span>",
+            json.dumps({grade.level: grade.display for grade in Grade if grade.level}),
+            json.dumps({base.value: base.start.level for base in EvidenceBase}),
+            json.dumps(DOWN_DOMAINS),
+            json.dumps(UP_DOMAINS),
+            RATING_UP_RULE,
+            saved.display if saved else "—",
+            meaning,
+        )
 
     # Field-level permission: only graders change the assessment.
     def has_add_permission(self, request, obj=None):

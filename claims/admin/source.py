@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from ..models import Source
 from .common import URL_OVERRIDES
+from .take import take_claim_panel, take_claim_view
 
 
 @admin.register(Source)
@@ -13,12 +14,34 @@ class SourceAdmin(admin.ModelAdmin):
     list_display = ("title", "kind", "publisher", "published_on", "created_at")
     list_filter = ("kind",)
     search_fields = ("title", "publisher", "author", "url")
-    readonly_fields = ("claims_taken",)
-    fieldsets = [
-        (None, {"fields": ("title", "kind", "url", "publisher", "author", "published_on")}),
-        ("Text", {"fields": ("text", "note")}),
-        ("Claims taken from it", {"fields": ("claims_taken",)}),
-    ]
+    readonly_fields = ("claims_taken", "take_claims")
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
+        js = ("js/take-claim.js",)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ("title", "kind", "url", "publisher", "author", "published_on")}),
+            ("Text", {"fields": ("text", "note")}),
+            ("Claims taken from it", {"fields": ("claims_taken",)}),
+        ]
+        if obj is not None and request.user.has_perm("claims.add_claim"):
+            fieldsets.append(("Take a claim from the text", {"fields": ("take_claims",)}))
+        return fieldsets
+
+    def get_urls(self):
+        take = self.admin_site.admin_view(
+            lambda request, object_id: take_claim_view(self, request, object_id)
+        )
+        return [
+            path("<path:object_id>/take-claim/", take, name="claims_source_take_claim"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="text")
+    def take_claims(self, obj):
+        return take_claim_panel(obj)
 
     @admin.display(description="claims")
     def claims_taken(self, obj):

@@ -121,6 +121,21 @@ class Claim(TimeStamped):
     subject = models.CharField(max_length=100, blank=True, validators=[validate_no_nul])
     outcome = models.CharField(max_length=200, blank=True, validators=[validate_no_nul])
     claim_type = models.CharField(max_length=16, choices=ClaimType, default=ClaimType.OTHER)
+    # Suggested by the extraction (claims/extraction.py), for the reviewer: whether the quote
+    # hedges ("may", "could": a weaker claim, still checkable), and how much it deserves
+    # checking first (an effect, a safety statement or a number above a vague line).
+    # db_default too: rows written by COPY (bench/generate.py) name only the columns they fill.
+    hedged = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="The quote hedges (“may”, “could”, “might”).",
+    )
+    check_worthiness = models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="0–9, from the extraction: higher is more worth checking first.",
+    )
     status = models.CharField(max_length=16, choices=Status, default=Status.CANDIDATE)
     grade = models.CharField(max_length=16, choices=Grade, default=Grade.UNGRADED)
     verdict = models.CharField(max_length=24, choices=Verdict, default=Verdict.UNRATED)
