@@ -31,7 +31,7 @@ from .forms import (
 )
 from .models import Claim, Source
 from .scales import ClaimType, Grade, Verdict, scale_order
-from .search import clean_text, search_claims, search_filter
+from .search import clean_text, search_claims, search_filter, validate_term_count
 from .text import CodepointOrder, Lowered
 
 MAX_QUERY_LENGTH = 300
@@ -234,6 +234,7 @@ class BaseClaimFilter(django_filters.FilterSet):
         label="Search claims",
         method="not_a_filter",  # select_claims() searches once, ranking or not
         max_length=MAX_QUERY_LENGTH,
+        validators=[validate_term_count],
         strip=True,
         widget=forms.TextInput(attrs={"type": "search", "aria-describedby": "q-hint"}),
         help_text='Words, "an exact phrase", -exclude, or',

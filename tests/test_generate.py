@@ -4,10 +4,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
+from django.http import QueryDict
 
 from bench.generate import SYNTHETIC_DOI_PREFIX
+from claims.filters import select_claims
 from claims.models import Citation, Claim, Source
 from claims.scales import Grade, SourceKind, Status, Verdict
+from claims.text import sort_key
 from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +144,17 @@ def test_generate_claims_fills_the_search_vector_on_postgresql(postgres_only):
 
     assert missing == 0
     assert Claim.objects.filter(search_vector="kratom").exists()
+
+
+def test_generated_claims_are_searchable_and_carry_their_sort_key():
+    generate()
+
+    published = Claim.objects.filter(status=Status.PUBLISHED)
+    found = select_claims(QueryDict("q=kratom")).queryset
+
+    assert {c.statement_sort_key for c in Claim.objects.all()} == {
+        sort_key(c.statement) for c in Claim.objects.all()
+    }
+    assert {c.pk for c in found} == {
+        c.pk for c in published if "kratom" in f"{c.statement} {c.subject} {c.quote}".lower()
+    }
