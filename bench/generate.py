@@ -215,8 +215,7 @@ class Generator:
             (
                 claim_id, created, created, source_id, f"{slug_base}-s{ordinal}", statement,
                 sort_key(statement), quote, start, start + len(quote), subject, outcome,
-                claim_type, status, grade,
-                verdict, rationale, None, reviewed_at, 1,
+                claim_type, status, grade, verdict, rationale, None, reviewed_at, 1,
                 reviewed_at if status == Status.PUBLISHED else None,
             )
         )  # fmt: skip

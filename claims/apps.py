@@ -11,7 +11,8 @@ class ClaimsConfig(AppConfig):
     def ready(self):
         from . import fts, text
 
-        # SQLite only, both: the SQL functions our queries call (claims.text), and the full-text
-        # index's triggers put back after a migration rebuilt the claims table (claims.fts).
+        # For SQLite (each receiver does nothing elsewhere): the SQL functions our queries call
+        # (claims.text), and the full-text index's triggers put back after a migration rebuilt
+        # the claims table (claims.fts).
         connection_created.connect(text.register_sqlite_functions, dispatch_uid="claims_sqlite")
         post_migrate.connect(fts.repair_after_migrate, sender=self, dispatch_uid="claims_fts")
