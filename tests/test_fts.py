@@ -73,7 +73,7 @@ def _migrate(target):
     return executor.loader.project_state([target]).apps
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_migrations_give_stored_claims_their_sort_key_and_index_them():
     leaf = MigrationExecutor(connection).loader.graph.leaf_nodes("claims")[0]
     apps = _migrate(("claims", "0010_public_profiles"))
