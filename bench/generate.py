@@ -8,7 +8,9 @@ words that match a few dozen claims in a million.
 
 PostgreSQL loads through COPY (psycopg 3) with the secondary indexes dropped and rebuilt in the
 same transaction; the search-vector trigger of migration 0002 fires for every copied row. SQLite
-loads with bulk_create. No history rows are written: this is not edited data.
+loads with bulk_create, and its full-text index's triggers (migration 0012) fire for every row.
+Both paths bypass Claim.save(), so each row carries its statement's sort key. No history rows
+are written: this is not edited data.
 """
 
 import itertools
@@ -41,6 +43,7 @@ from claims.models import (
     Source,
 )
 from claims.scales import Grade, SourceKind, Stance, Status, Verdict
+from claims.text import sort_key
 
 SYNTHETIC_DOI_PREFIX = "10.5555/synth."
 BATCH_SOURCES = 2_000
@@ -67,9 +70,9 @@ _LINK_COUNT_WEIGHTS = (6, 11, 20, 25, 20, 11, 7)
 
 SOURCE_FIELDS = ("id", "created_at", "updated_at", "title", "kind", "url", "publisher", "author", "published_on", "text", "note")  # fmt: skip
 CLAIM_FIELDS = (
-    "id", "created_at", "updated_at", "source_id", "slug", "statement", "quote", "quote_start",
-    "quote_end", "subject", "outcome", "claim_type", "status", "grade", "verdict", "rationale",
-    "reviewed_by_id", "reviewed_at", "version", "published_at",
+    "id", "created_at", "updated_at", "source_id", "slug", "statement", "statement_sort_key",
+    "quote", "quote_start", "quote_end", "subject", "outcome", "claim_type", "status", "grade",
+    "verdict", "rationale", "reviewed_by_id", "reviewed_at", "version", "published_at",
 )  # fmt: skip
 CITATION_FIELDS = (
     "id", "created_at", "updated_at", "title", "authors", "year", "venue", "doi", "pmid", "url",
@@ -218,8 +221,8 @@ class Generator:
         batch.claims.append(
             (
                 claim_id, created, created, source_id, f"{slug_base}-s{ordinal}", statement,
-                quote, start, start + len(quote), subject, outcome, claim_type, status, grade,
-                verdict, rationale, None, reviewed_at, 1,
+                sort_key(statement), quote, start, start + len(quote), subject, outcome,
+                claim_type, status, grade, verdict, rationale, None, reviewed_at, 1,
                 reviewed_at if status == Status.PUBLISHED else None,
             )
         )  # fmt: skip

@@ -1,7 +1,18 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = "Claims and evidence"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import fts, text
+
+        # For SQLite (each receiver does nothing elsewhere): the SQL functions our queries call
+        # (claims.text), and the full-text index's triggers put back after a migration rebuilt
+        # the claims table (claims.fts).
+        connection_created.connect(text.register_sqlite_functions, dispatch_uid="claims_sqlite")
+        post_migrate.connect(fts.repair_after_migrate, sender=self, dispatch_uid="claims_fts")

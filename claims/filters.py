@@ -19,7 +19,6 @@ import django_filters
 from django import forms
 from django.core import checks
 from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Lower
 from django.http import QueryDict
 
 from . import grading
@@ -33,7 +32,8 @@ from .forms import (
 )
 from .models import Claim, Source
 from .scales import ClaimType, Grade, Verdict, scale_order
-from .search import clean_text, search_claims, search_filter
+from .search import clean_text, search_claims, search_filter, validate_term_count
+from .text import CodepointOrder, Lowered
 
 MAX_QUERY_LENGTH = 300
 # Where a page is in the selection: not part of the selection itself.
@@ -83,9 +83,10 @@ class ListFilter:
         if self.narrow_with is not None:
             return self.narrow_with(queryset, values)
         if self.casefold:
-            # Lower() on the column is the expression its index holds (claim_subject_lower_idx).
+            # LOWER() on the column is the expression its index holds (claim_subject_lower_idx);
+            # Lowered makes SQLite lower-case "Ä" as PostgreSQL and Python do.
             alias = f"{self.field}_casefold"
-            return queryset.alias(**{alias: Lower(self.field)}).filter(
+            return queryset.alias(**{alias: Lowered(self.field)}).filter(
                 **{f"{alias}__in": [value.lower() for value in values]}
             )
         return queryset.filter(**{f"{self.field}__in": values})
@@ -210,13 +211,15 @@ def filters_by_param() -> dict[str, ListFilter]:
 # --- sorting ---------------------------------------------------------------------------------
 
 # ?sort=<column name> → how to order by it. Names are the table's (claims/columns.py).
-# Text sorts ignore case, so SQLite and PostgreSQL collations give the same order.
+# Text sorts ignore case. The claim sorts by its stored key (accents removed too), by code
+# point, so that SQLite and PostgreSQL give the same order whatever the collation.
 SCALE_SORTS = {"grade": Grade, "verdict": Verdict}
 SORT_FIELDS = {
     column.name: {
         **{name: scale_order(name, scale) for name, scale in SCALE_SORTS.items()},
         "reviewed_at": F("reviewed_at"),
-    }.get(column.name, Lower(column.field))
+        "claim": CodepointOrder(F("statement_sort_key")),
+    }.get(column.name, Lowered(column.field))
     for column in PAGE_COLUMNS
 }
 NULLABLE_SORTS = {"reviewed_at"}
@@ -252,6 +255,7 @@ class BaseClaimFilter(django_filters.FilterSet):
         label="Search claims",
         method="not_a_filter",  # select_claims() searches once, ranking or not
         max_length=MAX_QUERY_LENGTH,
+        validators=[validate_term_count],
         strip=True,
         widget=forms.TextInput(attrs={"type": "search", "aria-describedby": "q-hint"}),
         help_text='Words, "an exact phrase", -exclude, or',

@@ -1,40 +1,71 @@
-"""Full-text search over claims: ranked on PostgreSQL, words-in-text on SQLite.
+"""Full-text search over claims, ranked, with one query language on both databases.
 
-What is searched: the statement (weight A), the subject and outcome (B) and the quote (C), kept
-in `Claim.search_vector` by a trigger (migration 0002). The rationale is not searched.
+What is searched: the statement (weighted highest), the subject and outcome, then the quote.
+The rationale is not. PostgreSQL reads `Claim.search_vector` (kept by a trigger, migration
+0002) through `websearch_to_tsquery('english', …)`. SQLite reads its FTS5 index (claims/fts.py,
+migration 0012) through a MATCH expression built here from the parsed terms, each term a quoted
+string, so no user input is ever FTS5 syntax.
 
-The query language is web-search syntax on both databases: words (all must match), "a phrase",
--word (must not match) and `or` between alternatives. No input ever raises: PostgreSQL's
-`websearch_to_tsquery` accepts anything, and the SQLite parser below only builds `icontains`.
+The language is PostgreSQL's web-search syntax, read the same way for SQLite: words (all must
+match), "a phrase", -word (must not match), and `or` between alternatives, AND binding tighter
+than OR (`kratom hair or coffee` is `(kratom and hair) or coffee`, as websearch_to_tsquery
+reads it). English stop words are ignored, as PostgreSQL ignores them ("kratom's" is kratom).
+Nothing raises on any input. A search of more than MAX_TERMS words and phrases is refused by
+the /claims/ form (`validate_term_count`); the SQLite search reads at most MAX_TERMS of them.
 """
 
 import re
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-MAX_TERMS = 16  # more terms than this add nothing but SQL; the rest are ignored
-_SEARCHED_FIELDS = ("statement", "subject", "outcome", "quote")
-# Rank weights of the SQLite fallback, in the spirit of the PostgreSQL vector's A/B/C.
-_FALLBACK_WEIGHTS = (("statement", 4), ("subject", 2), ("outcome", 2), ("quote", 1))
-_TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_WORD_RE = re.compile(r"\w+")
+from . import fts
+
+# Words and phrases a search may have, `or` alternatives and -exclusions included: enough for
+# any real question, and a bound on the SQL one query string can make.
+MAX_TERMS = 16
+# `-` (not), a "quoted phrase", a quote without its closing one (ignored), or a word.
+_TOKEN_RE = re.compile(r'(-)|"([^"]*)"|(")|([^\s"-][^\s"]*)')
+# What both databases index as a word: letters and digits (FTS5's unicode61 and PostgreSQL's
+# parser split on everything else, so "pain-relieving" is the phrase "pain relieving").
+_WORD_RE = re.compile(r"[^\W_]+")
+# PostgreSQL's English stop words (tsearch_data/english.stop): its searches ignore them.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom this
+    that these those am is are was were be been being have has had having do does did doing a an
+    the and but if or because as until while of at by for with about against between into through
+    during before after above below to from up down in out on off over under again further then
+    once here there when where why how all any both each few more most other some such no nor not
+    only own same so than too very s t can will just don should now""".split()  # noqa: SIM905 (the file's words as PostgreSQL ships them)
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word, or a phrase of several (in order), that must match or, negated, must not."""
+
+    words: tuple[str, ...]
+    negated: bool = False
 
 
 @dataclass
 class ParsedQuery:
-    """A web-search query split into groups: every group must match, any term within one."""
+    """A search: it matches when any clause does, and a clause when all its terms do."""
 
-    groups: list[list[str]] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)
+    clauses: list[list[Term]] = field(default_factory=list)
+    term_count: int = 0  # words and phrases written, stop words included: what the cap counts
 
     @property
     def positive_terms(self) -> list[str]:
-        return [term for group in self.groups for term in group]
+        return [" ".join(t.words) for clause in self.clauses for t in clause if not t.negated]
 
 
 def clean_text(text: str) -> str:
@@ -43,88 +74,121 @@ def clean_text(text: str) -> str:
 
 
 def parse_query(text: str) -> ParsedQuery:
-    """Split `text` like `websearch_to_tsquery` does: words, "phrases", -not, `or`."""
+    """Read `text` as websearch_to_tsquery does; terms past MAX_TERMS are counted, not kept."""
     parsed = ParsedQuery()
-    join_next = False
+    clause: list[Term] = []
+    negated = after_term = False
     for match in _TOKEN_RE.finditer(clean_text(text)):
-        negated, phrase, word = match.group(1), match.group(2), match.group(3)
-        if word is not None:
-            if word.lower() == "or" and parsed.groups:
-                join_next = True
-                continue
-            negated = word.startswith("-")
-            term = " ".join(_WORD_RE.findall(word))
-        else:
-            term = " ".join(_WORD_RE.findall(phrase))
-        if not term:
+        dash, phrase, _, word = match.groups()
+        if dash:
+            negated, after_term = not negated, False
             continue
-        if len(parsed.groups) + len(parsed.excluded) >= MAX_TERMS:
-            break
-        if negated:
-            parsed.excluded.append(term)
-        elif join_next:
-            parsed.groups[-1].append(term)
-        else:
-            parsed.groups.append([term])
-        join_next = False
+        if phrase is None and word is None:  # an unmatched quote
+            continue
+        if word is not None and word.lower() == "or" and after_term:
+            parsed.clauses.append(clause)
+            clause, after_term = [], False
+            continue
+        words = _WORD_RE.findall((phrase if word is None else word).lower())
+        if not words:  # punctuation only: nothing to PostgreSQL either
+            continue
+        parsed.term_count += 1
+        if (kept := _without_stop_words(words)) and parsed.term_count <= MAX_TERMS:
+            clause.append(Term(tuple(kept), negated))
+        negated, after_term = False, True
+    parsed.clauses.append(clause)
+    parsed.clauses = [clause for clause in parsed.clauses if clause]
     return parsed
 
 
-def _matches(term: str) -> Q:
-    condition = Q()
-    for name in _SEARCHED_FIELDS:
-        condition |= Q(**{f"{name}__icontains": term})
-    return condition
+def _without_stop_words(words: list[str]) -> list[str]:
+    """The words without the stop words at either end (PostgreSQL drops those; one inside a
+    phrase still holds its place there)."""
+    start, end = 0, len(words)
+    while start < end and words[start] in STOP_WORDS:
+        start += 1
+    while end > start and words[end - 1] in STOP_WORDS:
+        end -= 1
+    return words[start:end]
+
+
+def validate_term_count(text: str) -> None:
+    """Refuse a search of more than MAX_TERMS words and phrases (a form field validator)."""
+    if (count := parse_query(text).term_count) > MAX_TERMS:
+        raise ValidationError(
+            f"Your search has {count} words and phrases: use at most {MAX_TERMS} (each word, "
+            '"phrase", -exclusion and or-alternative counts).',
+            code="too_many_terms",
+        )
 
 
 def search_filter(queryset: QuerySet, text: str) -> QuerySet:
-    """Keep the claims that match `text`, without ranking or ordering (for counts and facets)."""
+    """Keep the claims that match `text`, without ranking or ordering (for counts and facets).
+
+    One condition on the claims: PostgreSQL's `search_vector @@ query`, or on SQLite the ids
+    the FTS5 index matches (and those it must not, for a clause of exclusions only).
+    """
     text = clean_text(text)
     if not text:
         return queryset
     if connection.vendor == "postgresql":
         return queryset.filter(search_vector=_pg_query(text))
-    parsed = parse_query(text)
-    if not parsed.groups and not parsed.excluded:
+    wanted, unwanted = _fts_expressions(parse_query(text))
+    conditions = [Q(pk__in=fts.matching(wanted))] if wanted else []
+    conditions += [~Q(pk__in=fts.matching(expression)) for expression in unwanted]
+    if not conditions:  # nothing but stop words: PostgreSQL matches nothing either
         return queryset.none()
-    for group in parsed.groups:
-        alternatives = Q()
-        for term in group:
-            alternatives |= _matches(term)
-        queryset = queryset.filter(alternatives)
-    for term in parsed.excluded:
-        queryset = queryset.exclude(_matches(term))
-    return queryset
+    return queryset.filter(reduce(or_, conditions))
 
 
 def search_claims(queryset: QuerySet, text: str) -> QuerySet:
     """Claims matching `text`, best first (ties broken by newest id), annotated with `rank`.
 
-    PostgreSQL ranks with ts_rank over the weighted stored vector (statement above subject and
-    outcome above quote). SQLite scores each matched term by where it occurs, with the same
-    order of weights, so a statement match outranks a quote-only match there too.
+    PostgreSQL ranks with ts_rank over the weighted vector; SQLite with FTS5's bm25 over the
+    same fields, weighted in the same ratios (statement 1, subject and outcome 0.4, quote 0.2),
+    so a statement match outranks a quote-only match on both. A search whose only terms in
+    some alternative are exclusions ranks every match equal on SQLite (newest first).
     """
     text = clean_text(text)
     if not text:
         return queryset.order_by("-pk")
-    queryset = search_filter(queryset, text)
     if connection.vendor == "postgresql":
-        rank = SearchRank(F("search_vector"), _pg_query(text))
+        query = _pg_query(text)
+        queryset = queryset.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query)
+        )
     else:
-        terms = parse_query(text).positive_terms
-        rank = Value(0, output_field=IntegerField())
-        for term in terms:
-            for name, weight in _FALLBACK_WEIGHTS:
-                rank = rank + Case(
-                    When(**{f"{name}__icontains": term}, then=Value(weight)),
-                    default=Value(0),
-                    output_field=IntegerField(),
-                )
-    return queryset.annotate(rank=rank).order_by("-rank", "-pk")
+        wanted, unwanted = _fts_expressions(parse_query(text))
+        if wanted and not unwanted:
+            queryset = fts.ranked(queryset, wanted)
+        else:
+            queryset = search_filter(queryset, text).annotate(
+                rank=Value(0.0, output_field=FloatField())
+            )
+    return queryset.order_by("-rank", "-pk")
 
 
 def _pg_query(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config="english")
+
+
+def _fts_expressions(parsed: ParsedQuery) -> tuple[str, list[str]]:
+    """FTS5 MATCH expressions for `parsed`: one for its clauses that have a wanted term ("" if
+    none), and one per clause of exclusions only (its claims are the ones not to match)."""
+    wanted, unwanted = [], []
+    for clause in parsed.clauses:
+        want = " AND ".join(_fts_phrase(t) for t in clause if not t.negated)
+        avoid = " OR ".join(_fts_phrase(t) for t in clause if t.negated)
+        if not want:
+            unwanted.append(avoid)
+        else:
+            wanted.append(f"(({want}) NOT ({avoid}))" if avoid else f"({want})")
+    return " OR ".join(wanted), unwanted
+
+
+def _fts_phrase(term: Term) -> str:
+    # A quoted FTS5 string: its words are letters and digits only, so nothing in it is syntax.
+    return '"' + " ".join(term.words) + '"'
 
 
 def highlight_pattern(text: str) -> re.Pattern | None:

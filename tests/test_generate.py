@@ -4,11 +4,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
+from django.http import QueryDict
 
 from bench.assessments import add_assessments
 from bench.generate import SYNTHETIC_DOI_PREFIX
+from claims.filters import select_claims
 from claims.models import Citation, Claim, Source
 from claims.scales import Grade, SourceKind, Status, Verdict
+from claims.text import sort_key
 from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +161,17 @@ def test_generate_claims_assesses_a_share_of_graded_claims_consistently():
         claim.assessment.imprecision + claim.assessment.risk_of_bias == -1 for claim in rated_down
     )
     assert add_assessments() == 0  # idempotent
+
+
+def test_generated_claims_are_searchable_and_carry_their_sort_key():
+    generate()
+
+    published = Claim.objects.filter(status=Status.PUBLISHED)
+    found = select_claims(QueryDict("q=kratom")).queryset
+
+    assert {c.statement_sort_key for c in Claim.objects.all()} == {
+        sort_key(c.statement) for c in Claim.objects.all()
+    }
+    assert {c.pk for c in found} == {
+        c.pk for c in published if "kratom" in f"{c.statement} {c.subject} {c.quote}".lower()
+    }

@@ -1,10 +1,26 @@
+from io import StringIO
+from urllib.parse import urlencode
+
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.db.models import Q
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from claims.filters import select_claims
 from claims.models import Claim
-from claims.search import highlight, highlight_pattern, parse_query, search_claims
+from claims.search import (
+    MAX_TERMS,
+    Term,
+    highlight,
+    highlight_pattern,
+    parse_query,
+    search_claims,
+    search_filter,
+)
 
 from .factories import ClaimFactory, SourceFactory
 
@@ -30,20 +46,6 @@ def _claim(statement, quote_end=40, **kwargs):
 
 def _search(text):
     return list(search_claims(Claim.objects.published(), text))
-
-
-def test_search_statement_match_outranks_quote_only_match(postgres_only):
-    quote_only = _claim("Kratom is a stimulant")  # "hair" only in the quote
-    statement = _claim("Kratom aids hair regrowth", quote_end=10)
-
-    assert _search("hair") == [statement, quote_only]
-
-
-def test_search_fallback_statement_match_outranks_quote_only_match():
-    quote_only = _claim("Kratom is a stimulant")
-    statement = _claim("Kratom aids hair regrowth", quote_end=10)
-
-    assert _search("hair") == [statement, quote_only]
 
 
 def test_search_requires_every_word():
@@ -102,11 +104,40 @@ def test_search_never_raises_on_odd_input(text):
     assert isinstance(result, list)
 
 
-def test_parse_query_reads_web_search_syntax():
+def test_parse_query_reads_web_search_syntax_as_postgresql_does():
     parsed = parse_query('kratom "hair loss" -regrowth tea or coffee')
 
-    assert parsed.groups == [["kratom"], ["hair loss"], ["tea", "coffee"]]
-    assert parsed.excluded == ["regrowth"]
+    # AND binds tighter than OR, as in websearch_to_tsquery: (… and tea) or coffee.
+    assert parsed.clauses == [
+        [
+            Term(("kratom",)),
+            Term(("hair", "loss")),
+            Term(("regrowth",), negated=True),
+            Term(("tea",)),
+        ],
+        [Term(("coffee",))],
+    ]
+    assert parsed.term_count == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        ("kratom's", [[Term(("kratom",))]]),  # "s" is a stop word, as on PostgreSQL
+        ("kratom’s", [[Term(("kratom",))]]),
+        ("pain-relieving", [[Term(("pain", "relieving"))]]),
+        ('"loss of hair"', [[Term(("loss", "of", "hair"))]]),  # inside a phrase it stays
+        ("or hair", [[Term(("hair",))]]),  # `or` needs a term before it
+        ("hair or", [[Term(("hair",))]]),
+        ("hair or -coffee", [[Term(("hair",))], [Term(("coffee",), negated=True)]]),
+        ("--hair", [[Term(("hair",))]]),
+        ('"hair', [[Term(("hair",))]]),  # an unmatched quote is ignored
+        ("the", []),
+        ('NEAR( col: "*"', [[Term(("near",)), Term(("col",))]]),
+    ],
+)
+def test_parse_query_edge_cases(text, clauses):
+    assert parse_query(text).clauses == clauses
 
 
 def test_highlight_marks_words_and_escapes_html():
@@ -158,3 +189,188 @@ def test_search_filter_and_search_agree_on_matches():
     matched = set(search_claims(Claim.objects.published(), "kratom -coffee"))
 
     assert matched == set(Claim.objects.published().filter(~Q(statement__startswith="Coffee")))
+
+
+# --- the same searches on SQLite (FTS5) and PostgreSQL ------------------------------------------
+
+
+def _demo():
+    call_command("loaddata", "kratom_article", stdout=StringIO())
+
+
+def _found(text) -> set[int]:
+    return {claim.pk for claim in select_claims(QueryDict(urlencode({"q": text}))).queryset}
+
+
+KRATOM = {1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20}  # "kratom" in the demo data
+OPIOID = {1, 5, 6, 7, 8, 15, 16, 17, 18}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7-hydroxymitragynine", {5}),
+        ("pain-relieving", {3}),
+        ("kratom's", KRATOM),
+        ("kratom’s", KRATOM),
+        ("opioids", OPIOID),  # "opioid" in the texts: stemmed alike
+        ("kratom", KRATOM),
+        ("opioid", OPIOID),
+    ],
+)
+def test_demo_searches_find_their_claims(text, expected):
+    _demo()
+
+    assert _found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"hair loss"', {13, 16, 17}),
+        ('"loss hair"', set()),  # a phrase keeps its order
+        ('"hair loss" -temporary', {13, 16}),
+        ("hair -kratom", {16, 17}),
+        ("-kratom", {3, 4, 5, 16, 17}),
+        ("hair or stress", {13, 16, 17, 18, 20}),
+        ("kratom hair or stress", {13, 18, 20}),  # (kratom and hair) or stress
+        ("hair or -kratom", {3, 4, 5, 13, 16, 17, 18}),
+        ("hormones or", {18, 19, 20}),  # a trailing `or` is dropped
+        ("or", set()),  # a stop word: matches nothing, never "for" or "word"
+        ("or hormones", {18, 19, 20}),
+        ("the", set()),
+    ],
+)
+def test_phrase_exclusion_and_or_select_the_same_claims_on_both_databases(text, expected):
+    _demo()
+
+    assert _found(text) == expected
+
+
+def test_or_does_not_match_inside_words():
+    sleep = _claim("Kratom helps sleep", quote_end=10)
+    _claim("Kratom is good for memory", quote_end=10)  # "for", "memory": no word "or"
+
+    assert _search("or sleep") == [sleep]
+    assert _search("sleep or") == [sleep]
+
+
+def test_statement_match_outranks_quote_only_match_on_both_databases():
+    quote_only = _claim("Kratom is a stimulant")  # "hair" only in the quote
+    statement = _claim("Kratom aids hair regrowth", quote_end=10)
+    subject = _claim("Kratom aids regrowth", quote_end=10, subject="hair")
+
+    assert _search("hair") == [statement, subject, quote_only]
+
+
+HOSTILE = [
+    '"',
+    '"""',
+    "*",
+    "hair*",
+    "NEAR(hair kratom)",
+    "NEAR(",
+    "col:",
+    "statement:hair",
+    "{statement quote}: hair",
+    "^hair",
+    "hair AND",
+    "AND OR NOT",
+    "NOT hair",
+    "hair + kratom",
+    "(hair",
+    "hair)",
+    "'",
+    "_",
+    "\u0301",
+    "e\u0301clair",
+    "\ue000",
+    "-",
+    "- -",
+    " ".join(f"w{i} or" for i in range(15)),
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_fts_syntax_in_a_search_is_text_not_syntax(client, text):
+    _claim("Kratom aids hair regrowth", quote_end=10)
+
+    ranked, listed = _search(text), client.get("/claims/", {"q": text})
+    exported = client.get("/claims/export.csv", {"q": text})
+
+    assert isinstance(ranked, list)
+    assert (listed.status_code, exported.status_code) == (200, 200)
+    b"".join(exported.streaming_content)
+
+
+@pytest.mark.parametrize("url", ["/claims/", "/claims/export.csv"])
+def test_more_search_terms_than_the_cap_is_a_400_that_says_the_limit(client, url):
+    _claim("Kratom aids hair regrowth", quote_end=10)
+    forty = " or ".join(f"word{i}" for i in range(40))
+
+    response = client.get(url, {"q": forty})
+
+    assert response.status_code == 400
+    assert f"use at most {MAX_TERMS}" in response.content.decode()
+    assert "40 words and phrases" in response.content.decode()
+
+
+def test_a_search_at_the_cap_is_answered(client):
+    claim = _claim("Kratom aids hair regrowth", quote_end=10)
+    sixteen = " or ".join(["hair"] + [f"word{i}" for i in range(MAX_TERMS - 1)])
+
+    response = client.get("/claims/", {"q": sixteen})
+
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["page"].rows] == [claim.pk]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=hair",
+        "q=hair&sort=claim",
+        "q=hair&grade=very_low",
+        "q=hair+-regrowth+or+tea",
+        "q=-regrowth",
+    ],
+)
+@pytest.mark.parametrize("url", ["/claims/", "/claims/export.csv"])
+def test_each_query_applies_the_search_once(client, url, query):
+    _claim("Kratom aids hair regrowth", quote_end=10)
+    _claim("Kratom is a stimulant")
+    predicate = "@@ websearch_to_tsquery" if connection.vendor == "postgresql" else " MATCH "
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{url}?{query}")
+        if url.endswith(".csv"):
+            b"".join(response.streaming_content)
+
+    searching = [
+        q["sql"] for q in captured if "websearch_to_tsquery" in q["sql"] or "MATCH" in q["sql"]
+    ]
+    assert searching, "no query searched"
+    for sql in searching:
+        # A search of exclusions only says what not to match once per clause: here one clause.
+        assert sql.replace("@@ (websearch", "@@ websearch").count(predicate) == 1, sql
+        assert " LIKE " not in sql, sql
+
+
+SYNTAX = st.text(
+    alphabet=st.one_of(st.sampled_from("\"*-():^+{}_' or AND NOT NEAR"), st.characters()),
+    max_size=60,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=SYNTAX)
+def test_no_search_text_raises_on_either_database(text):
+    if not Claim.objects.exists():
+        _claim("Kratom aids hair regrowth", quote_end=10)
+
+    ranked = list(search_claims(Claim.objects.published(), text))
+    matched = set(search_filter(Claim.objects.published(), text))
+
+    assert set(ranked) == matched

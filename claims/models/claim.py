@@ -11,6 +11,7 @@ from django.utils.text import Truncator, slugify
 from simple_history.models import HistoricalRecords
 
 from ..scales import ClaimType, Grade, Stance, Status, Verdict, scale_order
+from ..text import SORT_KEY_LENGTH, CodepointOrder, sort_key
 from .base import TimeStamped, validate_no_nul
 from .citation import Evidence
 from .source import Source
@@ -164,10 +165,16 @@ class Claim(TimeStamped):
     # older version is refused (see services.StaleEdit).
     version = models.PositiveIntegerField(default=1, editable=False)
     citations = models.ManyToManyField("Citation", through="Evidence", related_name="claims")
-    # Filled by a PostgreSQL trigger (migration 0002); stays NULL on SQLite.
+    # Filled by a PostgreSQL trigger (migration 0002); stays NULL on SQLite, where the full-text
+    # index is the FTS5 table claims_claimfts (migration 0012, claims.fts).
     search_vector = SearchVectorField(null=True, editable=False)
+    # ?sort=claim orders by this (claims.text.sort_key of the statement), the same on both
+    # databases. save() keeps it; writers that bypass save() compute it themselves.
+    statement_sort_key = models.CharField(max_length=SORT_KEY_LENGTH, default="", editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_vector", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["search_vector", "statement_sort_key", "updated_at"]
+    )
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
@@ -215,12 +222,12 @@ class Claim(TimeStamped):
             models.Index(fields=["source", "quote_start"], name="claim_source_quote_idx"),
             # ?subject= is exact and case-insensitive.
             models.Index(Lower("subject"), name="claim_subject_lower_idx"),
-            # ?sort=claim / ?sort=subject on the public list: ORDER BY lower(col), id, both
-            # directions (a backward scan serves the descending sort).
+            # ?sort=claim / ?sort=subject on the public list: ORDER BY the key (by code point)
+            # or lower(subject), then id, both directions (a backward scan serves descending).
             models.Index(
-                Lower("statement"),
+                CodepointOrder("statement_sort_key"),
                 F("id"),
-                name="claim_pub_statement_sort_idx",
+                name="claim_pub_statement_key_idx",
                 condition=Q(status=Status.PUBLISHED),
             ),
             models.Index(
@@ -271,6 +278,10 @@ class Claim(TimeStamped):
         # of the statement, so it is only ever filled in, never recomputed.
         if not self.slug:
             self.slug = unique_slug(self.statement)
+        self.statement_sort_key = sort_key(self.statement)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "statement" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "statement_sort_key"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
