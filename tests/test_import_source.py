@@ -6,9 +6,11 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from claims import services
 from claims.extraction import extract_candidates, normalise_statement
 from claims.models import Claim, Source
 from claims.scales import ClaimType, Status
+from tests.factories import ClaimFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +137,20 @@ def test_bad_url_is_refused_and_nothing_is_written():
 
 def test_normalise_statement_cleans_and_capitalises():
     assert normalise_statement(' "kratom  eases\nwithdrawal." ') == "Kratom eases withdrawal"
+
+
+def test_candidates_get_unique_slugs_and_one_history_row_each():
+    ClaimFactory(statement="Kratom cures pain.", slug="kratom-cures-pain")
+    ClaimFactory(statement="Kratom cures pain!", slug="kratom-cures-pain-2")
+    user = UserFactory()
+    text = "Kratom cures pain. Kratom cures pain. Kratom cures pain today."
+
+    result = services.import_source(text=text, title="Repeated", user=user)
+
+    slugs = [claim.slug for claim in result.candidates]
+    assert len(set(slugs)) == len(slugs)
+    assert not {"kratom-cures-pain", "kratom-cures-pain-2"} & set(slugs)
+    for claim in result.candidates:
+        stored = Claim.objects.get(pk=claim.pk)
+        assert stored.statement_sort_key
+        assert [h.history_user for h in stored.history.all()] == [user]

@@ -365,13 +365,30 @@ def locate_quote(text: str, quote: str) -> tuple[int, int]:
     return first, first + len(quote)
 
 
+def slug_base(statement: str) -> str:
+    return slugify(statement)[: SLUG_MAX_LENGTH - 8].strip("-") or "claim"
+
+
 def unique_slug(statement: str) -> str:
     """A slug from the statement, unique among claims ("kratom-aids-hair-regrowth-2")."""
-    base = slugify(statement)[: SLUG_MAX_LENGTH - 8].strip("-") or "claim"
-    taken = set(Claim.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return unique_slugs([statement], set())[0]
+
+
+def unique_slugs(statements: list[str], taken: set[str]) -> list[str]:
+    """A unique slug for each statement, unique among claims, `taken` and one another.
+
+    One indexed lookup of the bases for all of them; only a base already used is looked up
+    again for its numbered forms ("…-2"). `taken` gains the slugs given out.
+    """
+    bases = [slug_base(statement) for statement in statements]
+    used = set(Claim.objects.filter(slug__in=set(bases)).values_list("slug", flat=True))
+    for base in used:
+        taken |= set(Claim.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slugs = []
+    for base in bases:
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs
