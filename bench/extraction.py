@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from claims import services
+from claims import intake, services
 from claims.evaluation import load_corpus
 from claims.extraction import extract_candidates
 from claims.models import Claim, Source
@@ -67,7 +67,7 @@ def measure(*, hostile_bytes: int, sentences: int) -> dict:
     # import's own transaction is rolled back (dry run), as are the admin's rows below.
     with override_settings(CLAIMS_IMPORT_MAX_CANDIDATES=4 * sentences):
         seconds, imported = timed(
-            lambda: services.import_source(text=text, title="Benchmark", dry_run=True)
+            lambda: intake.import_source(text=text, title="Benchmark", dry_run=True)
         )
     results["import_long_text_s"] = seconds
     results["import_long_text_candidates"] = len(imported.candidates)

@@ -11,7 +11,10 @@ from playwright.sync_api import expect
 from claims.models import Claim, GradeAssessment
 from tests.factories import ClaimFactory, EvidenceFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture

@@ -447,7 +447,7 @@ def test_copy_reads_the_summary_not_the_evidence(postgres_only):
     assert statement.count("ORDER BY") == 1
 
 
-@pytest.mark.django_db(transaction=True)  # autocommit, as in a server
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # autocommit, as in a server
 def test_copy_settings_end_with_the_export(postgres_only):
     _sample_for_sql_shapes()
     with connection.cursor() as cursor:

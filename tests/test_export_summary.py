@@ -279,7 +279,7 @@ def test_generated_data_has_an_exact_summary(postgres_only):
     assert copy_bytes == generic_bytes
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_to_one_claim_both_count(postgres_only):
     # Each writer recounts its claim; the claim's row lock makes the second wait for the
     # first to commit, so its recount sees both links (without it, each counted only its own).

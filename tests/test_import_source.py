@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from claims import services
+from claims import intake
 from claims.extraction import extract_candidates, normalise_statement
 from claims.models import Claim, Source
 from claims.scales import ClaimType, Status
@@ -145,7 +145,7 @@ def test_candidates_get_unique_slugs_and_one_history_row_each():
     user = UserFactory()
     text = "Kratom cures pain. Kratom cures pain. Kratom cures pain today."
 
-    result = services.import_source(text=text, title="Repeated", user=user)
+    result = intake.import_source(text=text, title="Repeated", user=user)
 
     slugs = [claim.slug for claim in result.candidates]
     assert len(set(slugs)) == len(slugs)

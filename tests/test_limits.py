@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from claims import intake
 from claims.models import Claim, Source
 from tests.factories import staff_in
 
@@ -99,10 +100,8 @@ def test_admin_refuses_an_edit_that_makes_a_text_too_long(client):
 def test_the_service_refuses_a_text_over_the_limit_whoever_calls_it():
     from django.core.exceptions import ValidationError
 
-    from claims import services
-
     with pytest.raises(ValidationError, match=f"at most {LIMIT} bytes"):
-        services.import_source(text=text_of(LIMIT + 1), title="An article")
+        intake.import_source(text=text_of(LIMIT + 1), title="An article")
 
     assert Source.objects.count() == 0
 

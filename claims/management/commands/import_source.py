@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from claims import limits, services
+from claims import intake, limits
 
 
 def read_text_file(path: Path) -> str:
@@ -62,7 +62,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         text = read_text_file(options["file"])
         try:
-            result = services.import_source(
+            result = intake.import_source(
                 text=text,
                 title=options["title"].strip(),
                 url=options["url"].strip(),
