@@ -16,9 +16,10 @@ module:
 - a temporary copy of `claims_claimsummary_refresh_after`, pointed the same way, is called
   over every evidence link.
 
-Each real table is then compared with its expected twin on its primary key, every column.
-A repair, in one transaction with the source tables locked against writers, deletes the rows
-that differ and inserts the expected ones: set-based, and it touches only the drifted rows.
+Each real table is then compared with its expected twin on its primary key, every column, in
+one REPEATABLE READ snapshot; a check is rolled back and blocks no one. A repair, in one
+transaction with the source tables locked against writers (SHARE), deletes the rows that
+differ and inserts the expected ones: set-based, and it touches only the drifted rows.
 """
 
 import re
@@ -39,6 +40,8 @@ class Fill:
     call: str = ""  # arguments of a plain call; empty: replay as the claims' insert trigger
 
 
+# A new side table: name the function that fills it here (its trigger's SQL, or a function
+# that SQL calls). New columns and tags of these need nothing.
 FILLS = (
     Fill(
         "claims_side_tables_insert",
@@ -103,11 +106,14 @@ def check_side_tables(*, repair: bool = False) -> list[Drift]:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         _build_expected(cursor)
         found = [_compare(cursor, table, _expected(table)) for table in _compared()]
-        if repair:
-            for drift in found:
-                if not drift.clean:
-                    _rebuild(cursor, drift.table, _expected(drift.table))
-        # Dropped here, not ON COMMIT: a caller's transaction may check twice.
+        if not repair:
+            # A check changes nothing, whatever a copied trigger function might write.
+            transaction.set_rollback(True)
+            return found
+        for drift in found:
+            if not drift.clean:
+                _rebuild(cursor, drift.table, _expected(drift.table))
+        # Dropped here, not ON COMMIT: a caller's transaction may check again.
         cursor.execute(f"DROP TABLE {', '.join(_expected(t) for t in _compared())}")
         functions = ", ".join(f"pg_temp.{_expected(fill.function)}" for fill in FILLS)
         cursor.execute(f"DROP FUNCTION {functions}")
