@@ -85,6 +85,7 @@ class Drift:
 
 
 def has_side_tables() -> bool:
+    """PostgreSQL with migration 0004 applied."""
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cursor:

@@ -11,6 +11,7 @@ The work is in claims/upkeep.py.
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from claims.upkeep import check_side_tables, has_side_tables
 
@@ -30,9 +31,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, repair: bool, **options):
-        if not has_side_tables():
+        if connection.vendor != "postgresql":
             self.stdout.write("No side tables on this database (SQLite): nothing to check.")
             return
+        if not has_side_tables():
+            raise CommandError("The side tables do not exist yet: run migrate first.")
         started = time.perf_counter()
         found = check_side_tables(repair=repair)
         for drift in found:
