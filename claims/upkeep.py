@@ -115,7 +115,8 @@ def check_side_tables(*, repair: bool = False) -> list[Drift]:
             if not drift.clean:
                 _rebuild(cursor, drift.table, _expected(drift.table))
         # Dropped here, not ON COMMIT: a caller's transaction may check again.
-        cursor.execute(f"DROP TABLE {', '.join(_expected(t) for t in _compared())}")
+        temporary = [name(t) for t in _compared() for name in (_expected, _differing)]
+        cursor.execute(f"DROP TABLE {', '.join(temporary)}")
         functions = ", ".join(f"pg_temp.{_expected(fill.function)}" for fill in FILLS)
         cursor.execute(f"DROP FUNCTION {functions}")
     return found
@@ -123,6 +124,10 @@ def check_side_tables(*, repair: bool = False) -> list[Drift]:
 
 def _expected(name: str) -> str:
     return f"upkeep_{name}"
+
+
+def _differing(table: str) -> str:
+    return f"upkeep_differing_{table}"
 
 
 def _compared() -> list[str]:
@@ -189,22 +194,24 @@ def _key(cursor, table: str) -> list[str]:
 
 
 def _compare(cursor, table: str, twin: str) -> Drift:
+    """Count the rows missing, extra and wrong; their keys are kept for the repair."""
     key = _key(cursor, table)
     absent = ABSENT_WHEN.get(table, "false")
     on = " AND ".join(f"a.{k} = e.{k}" for k in key)
-    label = ", ".join(f"coalesce(a.{k}, e.{k})" for k in key)
-    label = f"ROW({label})::text" if len(key) > 1 else f"{label}::text"
-    order = ", ".join(f"coalesce(a.{k}, e.{k})" for k in key)
     cursor.execute(
-        f"""SELECT kind, count(*), (array_agg(label ORDER BY n))[1:{EXAMPLES}] FROM (
-                SELECT CASE WHEN a.{key[0]} IS NULL THEN 'missing'
-                            WHEN e.{key[0]} IS NULL THEN 'extra' ELSE 'wrong' END AS kind,
-                       {label} AS label, row_number() OVER (ORDER BY {order}) AS n
-                FROM (SELECT * FROM {table} WHERE NOT ({absent})) a
-                FULL JOIN {twin} e ON {on}
-                WHERE a.{key[0]} IS NULL OR e.{key[0]} IS NULL
-                   OR ROW(a.*) IS DISTINCT FROM ROW(e.*)) differ
-            GROUP BY kind"""  # nosec B608 # catalogue names
+        f"""CREATE TEMP TABLE {_differing(table)} AS
+            SELECT {", ".join(f"coalesce(a.{k}, e.{k}) AS {k}" for k in key)},
+                   CASE WHEN a.{key[0]} IS NULL THEN 'missing'
+                        WHEN e.{key[0]} IS NULL THEN 'extra' ELSE 'wrong' END AS kind
+            FROM (SELECT * FROM {table} WHERE NOT ({absent})) a
+            FULL JOIN {twin} e ON {on}
+            WHERE a.{key[0]} IS NULL OR e.{key[0]} IS NULL
+               OR ROW(a.*) IS DISTINCT FROM ROW(e.*)"""  # nosec B608 # catalogue names
+    )
+    label = f"ROW({', '.join(key)})::text" if len(key) > 1 else f"{key[0]}::text"
+    cursor.execute(
+        f"SELECT kind, count(*), (array_agg({label} ORDER BY {', '.join(key)}))[1:{EXAMPLES}] "
+        f"FROM {_differing(table)} GROUP BY kind"  # nosec B608 # catalogue names
     )
     drift = Drift(table)
     for kind, n, examples in cursor.fetchall():
@@ -216,26 +223,22 @@ def _compare(cursor, table: str, twin: str) -> Drift:
 
 
 def _rebuild(cursor, table: str, twin: str) -> None:
-    """Delete the rows that differ from the expected ones, insert the expected ones missing."""
+    """Replace the rows that differ by the expected ones: work in proportion to the drift."""
     key = _key(cursor, table)
-    on = " AND ".join(f"a.{k} = e.{k}" for k in key)
+    differing = _differing(table)
+    on = " AND ".join(f"a.{k} = d.{k}" for k in key)
+    expected = f"{twin} e JOIN {differing} d ON " + " AND ".join(f"e.{k} = d.{k}" for k in key)
     if table == CLAIMS:
         # Claims are never deleted or inserted here: only the trigger-set columns are rewritten
         # (the update fires the side-table trigger, whose rows are rebuilt next anyway).
         columns = [c for c in _columns(cursor, table) if c not in key]
         cursor.execute(
             f"UPDATE {table} a SET ({', '.join(columns)}) = ({', '.join(f'e.{c}' for c in columns)})"
-            f" FROM {twin} e WHERE {on} AND ROW(a.*) IS DISTINCT FROM ROW(e.*)"  # nosec B608 # catalogue names
+            f" FROM {expected} WHERE {on}"  # nosec B608 # catalogue names
         )
         return
-    cursor.execute(
-        f"DELETE FROM {table} a WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {twin} e WHERE {on} AND ROW(a.*) IS NOT DISTINCT FROM ROW(e.*))"  # nosec B608 # catalogue names
-    )
-    cursor.execute(
-        f"INSERT INTO {table} SELECT * FROM {twin} e "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} a WHERE {on})"  # nosec B608 # catalogue names
-    )
+    cursor.execute(f"DELETE FROM {table} a USING {differing} d WHERE {on}")  # nosec B608 # catalogue names
+    cursor.execute(f"INSERT INTO {table} SELECT e.* FROM {expected}")  # nosec B608 # catalogue names
 
 
 def _columns(cursor, table: str) -> list[str]:
