@@ -46,7 +46,8 @@ FILLS = (
     Fill(
         "claims_side_tables_insert",
         ("claims_searchdoc", "claims_facetcount", "claims_facettotal"),
-        reads=(CLAIMS,),
+        # The assessments too: search tags may be drawn from them (rated-down domains).
+        reads=(CLAIMS, "claims_gradeassessment"),
     ),
     Fill(
         "claims_claimsummary_refresh_after",

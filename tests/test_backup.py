@@ -112,7 +112,7 @@ def counts():
     }
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_dumpdata_flush_loaddata_reproduces_everything(tmp_path):
     build_data()
     before = snapshot()
@@ -186,7 +186,7 @@ def restored_url(dbname):
     return f"postgres://{env['PGUSER']}{password}@{env['PGHOST']}{port}/{dbname}"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pg_dump_and_pg_restore_reproduce_every_table(postgres_only, tmp_path):
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip("pg_dump/pg_restore not installed (apt-get install postgresql-client)")
