@@ -35,7 +35,9 @@ def test_benchmark_refuses_to_shrink_a_larger_data_set(postgres_only, tmp_path):
         call_command("benchmark", "--claims", 50, "--output", tmp_path, stdout=StringIO())
 
 
-@pytest.mark.django_db(transaction=True)  # the export subprocess must see the rows
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # the export subprocess must see the rows
 def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     call_command(
         "benchmark", "--quick", "--claims", 200, "--repeat", 2, "--warmup", 0,

@@ -118,7 +118,7 @@ def _form_data(form):
     return data
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_reviewers_in_parallel_threads_one_wins_one_is_refused(postgres_only):
     claim = ClaimFactory(published=True)
     users = {"alice": reviewer("alice"), "bob": reviewer("bob")}
@@ -165,7 +165,7 @@ def test_two_reviewers_in_parallel_threads_one_wins_one_is_refused(postgres_only
     assert history.first().history_user == users[winner]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_many_parallel_reviewers_exactly_one_wins(postgres_only):
     claim = ClaimFactory(published=True)
     names = [f"reviewer{n}" for n in range(6)]

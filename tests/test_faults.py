@@ -107,7 +107,7 @@ def test_claim_page_gives_503_when_the_database_is_away(client, monkeypatch):
     assert response.status_code == 503
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_killed_postgres_connection_gives_503_then_recovers(postgres_only, client):
     ClaimFactory(published=True)
     client.get("/healthz")  # opens the connection the next request will reuse
@@ -149,7 +149,9 @@ def consume_part_of_export(client, chunks):
     return received
 
 
-@pytest.mark.django_db(transaction=True)  # like a server: autocommit, connections recycled
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # like a server: autocommit, connections recycled
 def test_interrupted_export_leaves_the_server_healthy(client, small_chunks):
     ClaimFactory.create_batch(30, published=True)
 
@@ -163,7 +165,7 @@ def test_interrupted_export_leaves_the_server_healthy(client, small_chunks):
     assert full.count(b"\n") == 31
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_interrupted_exports_leave_no_idle_transaction_on_postgres(
     postgres_only, client, small_chunks
 ):
@@ -183,7 +185,7 @@ def test_interrupted_exports_leave_no_idle_transaction_on_postgres(
     assert client.get("/healthz").status_code == 200
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_interrupted_exports_in_parallel_threads_leave_the_server_healthy(
     postgres_only, client, small_chunks
 ):

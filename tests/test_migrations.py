@@ -49,7 +49,7 @@ def _history(apps, claim, when, **fields):
     history.objects.create(**copied | fields, history_date=when, history_type="~")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_published_claims_get_their_first_publication_and_their_past_corrections():
     apps = _migrate(BEFORE)
     try:
