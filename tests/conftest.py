@@ -12,6 +12,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 
 
+def _flushes_the_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    return transactional or bool({"live_server", "transactional_db"} & set(item.fixturenames))
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     skip_browser = pytest.mark.skip(
         reason=f"browser test: {CHROMIUM} not found (apt-get install -y chromium)"
@@ -19,6 +26,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords and not shutil.which(CHROMIUM):
             item.add_marker(skip_browser)
+    # Tests that flush the database run last, as pytest-django orders them: a flush empties
+    # what data migrations made (the Reviewers and Editors groups). pytest's grouping by
+    # parametrized fixtures (the browser tests' [chromium]) moved them in between again.
+    items.sort(key=_flushes_the_database)
 
 
 @pytest.fixture(scope="session", autouse=True)
