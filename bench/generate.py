@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils.text import slugify
 
 from bench.assessments import add_assessments
+from bench.ids import advance_sequences, last_used_id
 from bench.vocabulary import (
     DESIGNS,
     FILLER,
@@ -78,6 +78,7 @@ CITATION_FIELDS = (
     "id", "created_at", "updated_at", "title", "authors", "year", "venue", "doi", "pmid", "url",
     "study_design", "design_note", "is_retracted",
 )  # fmt: skip
+MODELS = {"source": Source, "claim": Claim, "citation": Citation, "evidence": Evidence}
 EVIDENCE_FIELDS = ("id", "created_at", "updated_at", "claim_id", "citation_id", "stance", "finding")  # fmt: skip
 
 
@@ -295,15 +296,7 @@ def generate_claims(
     with transaction.atomic():
         report.deleted_claims = _delete_synthetic(postgres)
         report.timings["delete"] = time.perf_counter() - started
-        ids = {
-            name: (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-            for name, model in (
-                ("source", Source),
-                ("claim", Claim),
-                ("citation", Citation),
-                ("evidence", Evidence),
-            )
-        }
+        ids = {name: last_used_id(model) + 1 for name, model in MODELS.items()}
         generator = Generator(count=count, seed=seed, ids=ids)
         loader = _PostgresLoader() if postgres else _SqliteLoader()
         with loader:
@@ -322,7 +315,7 @@ def generate_claims(
             mark = time.perf_counter()
         report.assessments = add_assessments()
         report.timings["indexes"] = time.perf_counter() - mark
-        _reset_sequences()
+        advance_sequences({model: ids[name] - 1 for name, model in MODELS.items()})
     if postgres:
         mark = time.perf_counter()
         _analyze()
@@ -491,13 +484,6 @@ class _PostgresLoader:
                 copy.write_row(row)
                 n += 1
         return n
-
-
-def _reset_sequences() -> None:
-    statements = connection.ops.sequence_reset_sql(no_style(), [Source, Claim, Citation, Evidence])
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
 
 
 def _analyze() -> None:

@@ -3,7 +3,10 @@
 import os
 import shutil
 import subprocess
+import sys
 import uuid
+from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -25,6 +28,7 @@ from tests.factories import (
 )
 
 User = get_user_model()
+MANAGE = Path(__file__).resolve().parent.parent / "manage.py"
 
 
 def build_data():
@@ -175,6 +179,13 @@ def conninfo(dbname):
     return " ".join(parts)
 
 
+def restored_url(dbname):
+    env = pg_env()
+    password = f":{quote(env['PGPASSWORD'], safe='')}" if "PGPASSWORD" in env else ""
+    port = f":{env['PGPORT']}" if "PGPORT" in env else ""
+    return f"postgres://{env['PGUSER']}{password}@{env['PGHOST']}{port}/{dbname}"
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pg_dump_and_pg_restore_reproduce_every_table(postgres_only, tmp_path):
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
@@ -201,10 +212,20 @@ def test_pg_dump_and_pg_restore_reproduce_every_table(postgres_only, tmp_path):
         )
         before = table_rows(conninfo(source_db))
         after = table_rows(conninfo(restored_db))
+        # What the operations guide says to run after a restore (and .ci/run runs).
+        checked = subprocess.run(
+            [sys.executable, str(MANAGE), "check_listing_tables"],
+            env={**env, "DATABASE_URL": restored_url(restored_db)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         subprocess.run(["dropdb", "--if-exists", restored_db], env=env, check=True, timeout=60)
 
     assert after == before
+    assert (checked.returncode, checked.stderr) == (0, "")
+    assert "Side tables match their triggers" in checked.stdout
     assert len(before["claims_historicalclaim"]) == 5
     assert len(before["claims_evidence"]) == 8
     assert {"claims_claim", "claims_citation", "claims_evidence", "claims_source"} <= set(before)

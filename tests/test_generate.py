@@ -175,3 +175,28 @@ def test_generated_claims_are_searchable_and_carry_their_sort_key():
     assert {c.pk for c in found} == {
         c.pk for c in published if "kratom" in f"{c.statement} {c.subject} {c.quote}".lower()
     }
+
+
+def test_generate_claims_never_gives_a_new_claim_the_id_of_a_deleted_one():
+    generate(count=50)
+    kept = ClaimFactory()
+    deleted = ClaimFactory()
+    highest_used = deleted.pk
+    deleted.delete()
+
+    generate(50, 7, "--force")
+
+    new_ids = list(Claim.objects.exclude(pk=kept.pk).values_list("pk", flat=True))
+    assert len(new_ids) == 50
+    assert min(new_ids) > highest_used
+    assert ClaimFactory().pk > max(new_ids)  # the sequence was moved past them too
+
+
+def test_generate_claims_again_takes_ids_above_the_replaced_ones():
+    generate(count=50)
+    first = max(Claim.objects.values_list("pk", flat=True))
+
+    generate(count=20)
+
+    assert min(Claim.objects.values_list("pk", flat=True)) > first
+    assert ClaimFactory().pk > first + 20

@@ -13,6 +13,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from claims import listing
 from claims.filters import select_claims
 from claims.models import Claim
 from claims.scales import ClaimType, Grade, Status, Verdict
@@ -109,16 +110,43 @@ def test_previous_links_walk_back_over_the_same_pages(client):
     assert backward == forward[::-1]
 
 
-def test_keyset_pages_keep_filters(client):
+def _walk(client, url: str, pattern: re.Pattern) -> tuple[list[list[int]], list[QueryDict]]:
+    """Follow one kind of link to its end: each page's ids, and the query of every Next and
+    Previous link met on the way."""
+    pages, links = [], []
+    while url:
+        response = client.get(url)
+        html = response.content.decode()
+        pages.append(_ids(response))
+        for found in (NEXT_RE.search(html), PREV_RE.search(html)):
+            if found:
+                links.append(QueryDict(found.group(1).lstrip("?").replace("&amp;", "&")))
+        found = pattern.search(html)
+        url = LIST + found.group(1).replace("&amp;", "&") if found else ""
+    return pages, links
+
+
+def test_keyset_pages_keep_filters(client, monkeypatch):
+    monkeypatch.setattr(listing, "PER_PAGE", 4)  # several pages from a few claims
     for i in range(40):
-        ClaimFactory(published=True, grade=Grade.LOW if i % 2 else Grade.VERY_LOW)
+        ClaimFactory(
+            published=True,
+            grade=Grade.LOW if i % 2 else Grade.VERY_LOW,
+            subject="Kratom" if i % 3 else "coffee",
+        )
+    query = "grade=low&subject=kratom"
+    selected = _selected(query)
 
-    pages = _follow(client, LIST + "?grade=low", NEXT_RE)
+    forward, forward_links = _walk(client, f"{LIST}?{query}", NEXT_RE)
+    last = forward_links[-1]  # the last page's Previous link leads back from it
+    backward, backward_links = _walk(client, f"{LIST}?{last.urlencode()}", PREV_RE)
 
-    assert [pk for page in pages for pk in page] == _selected("grade=low")
-    assert len(pages) == 1 or "grade=low" in NEXT_RE.search(
-        client.get(LIST + "?grade=low").content.decode()
-    ).group(1)
+    assert len(selected) == 13
+    assert [len(page) for page in forward] == [4, 4, 4, 1]
+    assert [pk for page in forward for pk in page] == selected
+    assert backward == forward[-2::-1]
+    for link in forward_links + backward_links:
+        assert (link.getlist("grade"), link.getlist("subject")) == (["low"], ["kratom"])
 
 
 def test_page_numbers_and_keyset_agree(client):
