@@ -1,13 +1,16 @@
-"""/sitemap.xml: published claims and the sources they quote, with URLs on DJANGO_SITE_URL."""
+"""/sitemap.xml: published claims, the sources they quote and the works they cite, with URLs
+on DJANGO_SITE_URL."""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .models import Claim, Source
+from .citation_page import published_links
+from .models import Citation, Claim, Source
 
 
 class SiteUrlSitemap(Sitemap):
@@ -43,7 +46,26 @@ class SourceSitemap(SiteUrlSitemap):
         return source.updated_at
 
 
-SITEMAPS = {"claims": ClaimSitemap, "sources": SourceSitemap}
+class CitationSitemap(SiteUrlSitemap):
+    """The works at least one published claim cites (the rule of their pages)."""
+
+    changefreq = "monthly"
+
+    def items(self):
+        return (
+            Citation.objects.filter(Exists(published_links(OuterRef("pk"))))
+            .only("pk", "updated_at")
+            .order_by("pk")
+        )
+
+    def location(self, citation):
+        return reverse("claims:citation-detail", args=[citation.pk])
+
+    def lastmod(self, citation):
+        return citation.updated_at
+
+
+SITEMAPS = {"claims": ClaimSitemap, "sources": SourceSitemap, "citations": CitationSitemap}
 
 
 def sitemap_index(request):

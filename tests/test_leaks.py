@@ -201,8 +201,11 @@ def test_sitemap_lists_only_public_pages(reader, world):
         section = ET.fromstring(body(reader.get(urlsplit(loc.text).path)))
         locations += [urlsplit(u.text).path for u in section.findall(".//sm:loc", SITEMAP_NS)]
 
+    public = world["public"]
+    cited = [f"/citations/{link.citation_id}/" for link in public.evidence.all()]
+    assert cited  # the hidden claims' works (the Zorblax citation) are not among them
     assert sorted(locations) == sorted(
-        [world["public"].get_absolute_url(), world["public"].source.get_absolute_url()]
+        [public.get_absolute_url(), public.source.get_absolute_url(), *cited]
     )
 
 

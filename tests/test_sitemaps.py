@@ -2,7 +2,7 @@ import pytest
 
 from claims.scales import Status
 
-from .factories import ClaimFactory
+from .factories import CitationFactory, ClaimFactory, EvidenceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +38,18 @@ def test_source_sitemap_lists_sources_with_published_claims(client, settings):
 
     assert f"<loc>https://claims.example.org/sources/{shown.source_id}/</loc>" in xml
     assert f"/sources/{hidden.source_id}/<" not in xml
+
+
+def test_citation_sitemap_lists_works_that_published_claims_cite(client, settings):
+    settings.SITE_URL = "https://claims.example.org"
+    shown = EvidenceFactory(claim=ClaimFactory(published=True)).citation
+    hidden = EvidenceFactory(claim=ClaimFactory(status=Status.IN_REVIEW)).citation
+    CitationFactory()  # cited by nothing
+
+    index = client.get("/sitemap.xml").content.decode()
+    xml = client.get("/sitemap-citations.xml").content.decode()
+
+    assert "<loc>https://claims.example.org/sitemap-citations.xml</loc>" in index
+    assert f"<loc>https://claims.example.org/citations/{shown.pk}/</loc>" in xml
+    assert xml.count("<loc>") == 1
+    assert f"/citations/{hidden.pk}/<" not in xml
