@@ -176,8 +176,9 @@ def test_sitemap_stays_well_formed(client, name):
         section = ET.fromstring(fetch(client, urlsplit(loc.text).path))
         locations += [u.text for u in section.findall(".//sm:loc", ns)]
 
+    cited = [f"/citations/{link.citation_id}/" for link in claim.evidence.all()]
     assert sorted(urlsplit(u).path for u in locations) == sorted(
-        [claim.get_absolute_url(), claim.source.get_absolute_url()]
+        [claim.get_absolute_url(), claim.source.get_absolute_url(), *cited]
     )
 
 
