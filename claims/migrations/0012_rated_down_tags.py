@@ -6,7 +6,34 @@ claims' triggers, by new triggers on the assessments, and by `check_listing_tabl
 PostgreSQL only: SQLite has no side tables.
 """
 
+from importlib import import_module
+
 from django.db import migrations
+
+# Migration 0004's claims triggers, whose tags this migration extends.
+LISTING = import_module("claims.migrations.0004_listing_speed").FORWARD
+TAGS = "claims_searchdoc_tags(grade, verdict, claim_type, subject, source_id)"
+NEW_TAGS = "claims_searchdoc_tags(n.grade, n.verdict, n.claim_type, n.subject, n.source_id)"
+
+
+def claims_trigger_functions(with_assessment: bool) -> str:
+    """0004's insert and update trigger functions, as CREATE OR REPLACE; with the assessment's
+    tags added to the claim's own when `with_assessment`."""
+    functions = []
+    for name, following, tags, claim_id in (
+        ("claims_side_tables_insert", "claims_side_tables_delete", TAGS, "id"),
+        ("claims_side_tables_update", "claims_side_tables_truncate", NEW_TAGS, "n.id"),
+    ):
+        body = LISTING[
+            LISTING.index(f"CREATE FUNCTION {name}()") : LISTING.index(
+                f"CREATE FUNCTION {following}()"
+            )
+        ]
+        if with_assessment:
+            body = body.replace(tags, f"{tags}\n           || claims_assessment_tags({claim_id})")
+        functions.append(body.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+    return "".join(functions)
+
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 
@@ -16,7 +43,7 @@ ASSESSMENT_TAGS = (
     + "], NULL)) FROM claims_gradeassessment a WHERE a.claim_id = claim), ''::tsvector)"
 )
 
-FORWARD = f"""
+ASSESSMENT_FUNCTIONS = f"""
 CREATE FUNCTION claims_assessment_tags(claim bigint) RETURNS tsvector LANGUAGE sql STABLE AS $$
     {ASSESSMENT_TAGS}
 $$;
@@ -28,84 +55,6 @@ CREATE FUNCTION claims_searchdoc_refresh_tags(ids bigint[]) RETURNS void LANGUAG
                                      d.source_id) || claims_assessment_tags(d.claim_id)
     WHERE d.claim_id = ANY(ids)
 $$;
-
-CREATE OR REPLACE FUNCTION claims_side_tables_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO claims_searchdoc
-    SELECT id, coalesce(search_vector, ''::tsvector), grade, verdict, claim_type,
-           lower(subject), source_id, created_at,
-           claims_searchdoc_tags(grade, verdict, claim_type, subject, source_id)
-           || claims_assessment_tags(id)
-    FROM new_rows WHERE status = 'published';
-    -- Sorted, so concurrent writers lock count rows in the same order (no deadlock).
-    WITH delta AS (
-        SELECT lower(subject) AS s, grade, verdict, claim_type, 1 AS d
-        FROM new_rows WHERE status = 'published'
-    ),
-    per_subject AS (
-        INSERT INTO claims_facetcount AS f
-        SELECT s, grade, verdict, claim_type, sum(d) FROM delta
-        GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (subject_lower, grade, verdict, claim_type) DO UPDATE SET n = f.n + EXCLUDED.n
-    )
-    INSERT INTO claims_facettotal AS f
-    SELECT grade, verdict, claim_type, sum(d) FROM delta
-    GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
-    ON CONFLICT (grade, verdict, claim_type) DO UPDATE SET n = f.n + EXCLUDED.n;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION claims_side_tables_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    -- Search rows: drop the claims no longer published, write the new or changed ones.
-    DELETE FROM claims_searchdoc d USING old_rows o
-    WHERE d.claim_id = o.id
-      AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = o.id AND n.status = 'published');
-    INSERT INTO claims_searchdoc AS d
-    SELECT n.id, coalesce(n.search_vector, ''::tsvector), n.grade, n.verdict, n.claim_type,
-           lower(n.subject), n.source_id, n.created_at,
-           claims_searchdoc_tags(n.grade, n.verdict, n.claim_type, n.subject, n.source_id)
-           || claims_assessment_tags(n.id)
-    FROM new_rows n
-    WHERE n.status = 'published' AND NOT EXISTS (
-        SELECT 1 FROM old_rows o
-        WHERE o.id = n.id AND o.status = 'published'
-          AND o.search_vector IS NOT DISTINCT FROM n.search_vector
-          AND (o.grade, o.verdict, o.claim_type, o.subject, o.source_id, o.created_at)
-              = (n.grade, n.verdict, n.claim_type, n.subject, n.source_id, n.created_at))
-    ON CONFLICT (claim_id) DO UPDATE SET
-        vector = EXCLUDED.vector, grade = EXCLUDED.grade, verdict = EXCLUDED.verdict,
-        claim_type = EXCLUDED.claim_type, subject_lower = EXCLUDED.subject_lower,
-        source_id = EXCLUDED.source_id, created_at = EXCLUDED.created_at, tags = EXCLUDED.tags;
-    -- Counts: minus each published row that changed or left, plus each that changed or came.
-    -- Sorted, so concurrent writers lock count rows in the same order (no deadlock).
-    WITH delta AS (
-        SELECT s, grade, verdict, claim_type, -1 AS d FROM (
-            SELECT id, lower(subject) AS s, grade, verdict, claim_type
-            FROM old_rows WHERE status = 'published'
-            EXCEPT
-            SELECT id, lower(subject), grade, verdict, claim_type
-            FROM new_rows WHERE status = 'published') gone
-        UNION ALL
-        SELECT s, grade, verdict, claim_type, 1 FROM (
-            SELECT id, lower(subject) AS s, grade, verdict, claim_type
-            FROM new_rows WHERE status = 'published'
-            EXCEPT
-            SELECT id, lower(subject), grade, verdict, claim_type
-            FROM old_rows WHERE status = 'published') came
-    ),
-    per_subject AS (
-        INSERT INTO claims_facetcount AS f
-        SELECT s, grade, verdict, claim_type, sum(d) FROM delta
-        GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (subject_lower, grade, verdict, claim_type) DO UPDATE SET n = f.n + EXCLUDED.n
-    )
-    INSERT INTO claims_facettotal AS f
-    SELECT grade, verdict, claim_type, sum(d) FROM delta
-    GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
-    ON CONFLICT (grade, verdict, claim_type) DO UPDATE SET n = f.n + EXCLUDED.n;
-    RETURN NULL;
-END $$;
 
 CREATE FUNCTION claims_assessment_tags_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -161,23 +110,15 @@ DROP FUNCTION IF EXISTS claims_assessment_tags_truncate();
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+        schema_editor.execute(ASSESSMENT_FUNCTIONS)
+        schema_editor.execute(claims_trigger_functions(with_assessment=True))
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     # The claims' triggers go back to the tags of their own columns (migration 0004's form).
-    from importlib import import_module
-
-    listing = import_module("claims.migrations.0004_listing_speed")
-    start = listing.FORWARD.index("CREATE FUNCTION claims_side_tables_insert()")
-    end = listing.FORWARD.index("CREATE FUNCTION claims_side_tables_delete()")
-    insert = listing.FORWARD[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
-    start = listing.FORWARD.index("CREATE FUNCTION claims_side_tables_update()")
-    end = listing.FORWARD.index("CREATE FUNCTION claims_side_tables_truncate()")
-    update = listing.FORWARD[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
-    schema_editor.execute(BACKWARD + insert + update)
+    schema_editor.execute(BACKWARD + claims_trigger_functions(with_assessment=False))
     schema_editor.execute(
         "UPDATE claims_searchdoc d SET tags = claims_searchdoc_tags(d.grade, d.verdict, "
         "d.claim_type, d.subject_lower, d.source_id)"
