@@ -105,10 +105,7 @@ class PageQuery:
             if connection.vendor == "postgresql" and not connection.in_atomic_block:
                 row = self._execute_prepared(connection, cursor, slug)
             else:
-                params = list(self.params)
-                params[self.slug_at] = slug
-                cursor.execute(self.sql, params)
-                row = cursor.fetchone()
+                row = self._execute_plain(cursor, slug)
         if row is None:
             return None
         if self.converters:
@@ -133,9 +130,7 @@ class PageQuery:
         if getattr(connection, "_claims_page_session", None) is not connection.connection:
             connection._claims_page_session = None
             if self.prepared_sql is None:
-                params = list(self.params)
-                params[self.slug_at] = self.SLUG
-                composed = connection.ops.compose_sql(self.sql, params)
+                composed = connection.ops.compose_sql(self.sql, self.params)  # holds SLUG
                 self.prepared_sql = composed.replace(
                     connection.ops.compose_sql("%s", [self.SLUG]), "$1"
                 )
@@ -149,9 +144,13 @@ class PageQuery:
             cursor.execute(f"EXECUTE {name}(%s)", [slug])
         except DatabaseError:
             connection._claims_page_session = None
-            params = list(self.params)
-            params[self.slug_at] = slug
-            cursor.execute(self.sql, params)
+            return self._execute_plain(cursor, slug)
+        return cursor.fetchone()
+
+    def _execute_plain(self, cursor, slug: str):
+        params = list(self.params)
+        params[self.slug_at] = slug
+        cursor.execute(self.sql, params)
         return cursor.fetchone()
 
 
