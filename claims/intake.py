@@ -47,8 +47,6 @@ def insert_candidates(*, source: Source, claims: list[Claim], user) -> list[Clai
             claim.statement_sort_key = sort_key(claim.statement)
             # The source is the one just stored: checking that it exists is a query a claim.
             claim.full_clean(exclude=["source"], validate_unique=False, validate_constraints=False)
-    for start in range(0, len(claims), CANDIDATE_BATCH):
-        batch = claims[start : start + CANDIDATE_BATCH]
         bulk_create_with_history(batch, Claim, batch_size=CANDIDATE_BATCH, default_user=user)
     return claims
 
