@@ -68,9 +68,14 @@ class ParsedQuery:
         return [" ".join(t.words) for clause in self.clauses for t in clause if not t.negated]
 
 
+# Characters no database accepts in a query: NUL (PostgreSQL), and lone surrogates, which
+# cannot be encoded as UTF-8 (a command-line argument of invalid bytes decodes to them).
+_UNQUERYABLE_RE = re.compile(r"[\x00\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
-    """Drop characters no database accepts in a query (NUL) and collapse whitespace."""
-    return " ".join((text or "").replace("\x00", " ").split())
+    """Drop characters no database accepts in a query and collapse whitespace."""
+    return " ".join(_UNQUERYABLE_RE.sub(" ", text or "").split())
 
 
 def parse_query(text: str) -> ParsedQuery:

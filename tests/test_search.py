@@ -374,3 +374,15 @@ def test_no_search_text_raises_on_either_database(text):
     matched = set(search_filter(Claim.objects.published(), text))
 
     assert set(ranked) == matched
+
+
+@pytest.mark.parametrize("text", ["\ud800", "kratom \udcff", "\x00hair"])
+def test_characters_no_database_can_query_are_dropped(text):
+    """A lone surrogate (what invalid bytes in a command-line argument decode to) cannot be
+    sent to PostgreSQL at all; NUL is refused by it."""
+    claim = _claim("Kratom aids hair regrowth", quote_end=10)
+
+    found = set(search_filter(Claim.objects.published(), text))
+
+    assert found == {claim}  # no text left is no search; the words left match
+    assert set(search_claims(Claim.objects.published(), text)) == found
