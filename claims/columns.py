@@ -36,6 +36,8 @@ CLAIM_COLUMNS: tuple[ClaimColumn, ...] = (
     ClaimColumn("supporting", "Supporting", None, value="number"),
     ClaimColumn("contradicting", "Contradicting", None, value="number"),
     ClaimColumn("citations", "Citations", None),
+    # In how many texts the claim is made (its appearances' distinct sources).
+    ClaimColumn("appearances", "Texts", "appearance_count", on_page=True, value="number"),
     ClaimColumn("reviewed_at", "Reviewed", "reviewed_at", on_page=True, value="timestamp"),
     ClaimColumn("url", "URL", None, value="url"),
 )

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import django_filters
 from django import forms
 from django.core import checks
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from . import grading
@@ -30,7 +30,7 @@ from .forms import (
     SourceIdsField,
     SubjectField,
 )
-from .models import Claim, Source
+from .models import Appearance, Claim, Source
 from .scales import ClaimType, Grade, Verdict, scale_order
 from .search import clean_text, search_claims, search_filter, validate_term_count
 from .text import CodepointOrder, Lowered
@@ -156,7 +156,10 @@ FILTERS: tuple[ListFilter, ...] = (
         "Source",
         "source_id",
         form_field=SourceIdsField,
+        help_text="Claims made in this text (any of its appearances)",
+        # Tags hold 'src:<id>' for every text a claim appears in (migration 0017).
         side=SideTables(tag="src:", count_column=COUNT_CLAIMS),
+        narrow_with=lambda queryset, ids: queryset.filter(appears_in_q(ids)),
     ),
     ListFilter(
         "rated_down",
@@ -171,6 +174,11 @@ FILTERS: tuple[ListFilter, ...] = (
         narrow_with=lambda queryset, domains: queryset.filter(rated_down_q(domains)),
     ),
 )
+
+
+def appears_in_q(source_ids) -> Q:
+    """Claims with an appearance in any of the sources `source_ids`."""
+    return Q(Exists(Appearance.objects.filter(claim=OuterRef("pk"), source__in=source_ids)))
 
 
 def rated_down_q(domains) -> Q:
@@ -218,6 +226,7 @@ SORT_FIELDS = {
     column.name: {
         **{name: scale_order(name, scale) for name, scale in SCALE_SORTS.items()},
         "reviewed_at": F("reviewed_at"),
+        "appearances": F("appearance_count"),
         "claim": CodepointOrder(F("statement_sort_key")),
     }.get(column.name, Lowered(column.field))
     for column in PAGE_COLUMNS

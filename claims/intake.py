@@ -11,7 +11,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from . import extraction, limits
-from .models import Claim, Source
+from .models import Appearance, Claim, Source
 from .models.claim import unique_slugs
 from .scales import Status
 from .services import WorkflowError
@@ -48,6 +48,21 @@ def insert_candidates(*, source: Source, claims: list[Claim], user) -> list[Clai
             # The source is the one just stored: checking that it exists is a query a claim.
             claim.full_clean(exclude=["source"], validate_unique=False, validate_constraints=False)
         bulk_create_with_history(batch, Claim, batch_size=CANDIDATE_BATCH, default_user=user)
+        # Each candidate's quote is its first appearance (Claim.save() makes it for one claim).
+        bulk_create_with_history(
+            [
+                Appearance(
+                    claim=claim,
+                    found_at=claim.created_at,
+                    added_by=user,
+                    **claim.first_appearance_fields(),
+                )
+                for claim in batch
+            ],
+            Appearance,
+            batch_size=CANDIDATE_BATCH,
+            default_user=user,
+        )
     return claims
 
 

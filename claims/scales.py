@@ -121,6 +121,9 @@ class Status(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     PUBLISHED = "published", "Published"
     REJECTED = "rejected", "Rejected"
+    # Merged into another claim (Claim.merged_into), which holds its appearances and evidence;
+    # its address redirects there.
+    MERGED = "merged", "Merged"
 
 
 class ClaimType(models.TextChoices):

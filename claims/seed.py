@@ -98,6 +98,22 @@ def build_fixture(seed_json: Path, *, source_pk: int = 1) -> list[dict]:
                 },
             }
         )
+        # Its quote is its first appearance (loaddata bypasses Claim.save(), which makes it).
+        objects.append(
+            {
+                "model": "claims.appearance",
+                "pk": claim_pk,
+                "fields": {
+                    "claim": claim_pk,
+                    "source": source_pk,
+                    "quote": claim["quote"],
+                    "quote_start": claim["quote_start"],
+                    "quote_end": claim["quote_end"],
+                    "found_at": stamp,
+                    "added_by": None,
+                },
+            }
+        )
         for entry in claim["citations"]:
             key = citation_key(entry)
             if key not in citations:

@@ -46,8 +46,9 @@ FILLS = (
     Fill(
         "claims_side_tables_insert",
         ("claims_searchdoc", "claims_facetcount", "claims_facettotal"),
-        # The assessments too: search tags may be drawn from them (rated-down domains).
-        reads=(CLAIMS, "claims_gradeassessment"),
+        # The assessments and appearances too: search tags are drawn from them (rated-down
+        # domains; the source of every text that makes the claim).
+        reads=(CLAIMS, "claims_gradeassessment", "claims_appearance"),
     ),
     Fill(
         "claims_claimsummary_refresh_after",

@@ -20,12 +20,13 @@ from .filters import select_claims
 from .findings import summary_of_findings
 from .forms import ErrorReportForm
 from .marks import mark_quotes
-from .models import Claim, Source
+from .models import Appearance, Claim, Source
 from .scales import (
     RATING_BEST,
     RATING_WORST,
     Grade,
     Stance,
+    Status,
     StudyDesign,
     Verdict,
     grade_explanation,
@@ -146,12 +147,14 @@ class SourceListView(ListView):
         context = super().get_context_data(**kwargs)
         context["page_message"] = self.page_message
         sources = context["sources"] = list(context["sources"])
+        # The published claims each text makes (a claim made twice in one text counts once).
         counts = dict(
-            Claim.objects.published()
-            .filter(source__in=[source.pk for source in sources])
+            Appearance.objects.filter(
+                source__in=[source.pk for source in sources], claim__status=Status.PUBLISHED
+            )
             .order_by()
             .values_list("source")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("claim", distinct=True))
         )
         for source in sources:
             source.published_count = counts.get(source.pk, 0)

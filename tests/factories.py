@@ -44,6 +44,14 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     outcome = "hair regrowth"
     claim_type = ClaimType.EFFICACY
     status = Status.CANDIDATE
+    # A merged claim names the claim it went into (a published one, made for it).
+    merged_into = factory.Maybe(
+        factory.LazyAttribute(lambda claim: claim.status == Status.MERGED),
+        yes_declaration=factory.LazyAttribute(
+            lambda claim: ClaimFactory(published=True, source=claim.source)
+        ),
+        no_declaration=None,
+    )
 
     class Meta:
         model = Claim

@@ -39,12 +39,13 @@ def build_data():
     reviewers.permissions.add(Permission.objects.get(codename="change_claim"))
     reviewer.groups.add(reviewers)
     source = SourceFactory(title="Kratom article ⊕ “quoted”")
-    claims = [
-        ClaimFactory(source=source, status=status)
-        for status in Status.values
-        if status != Status.PUBLISHED
-    ]
     published = ClaimFactory(source=source, published=True)
+    claims = [
+        ClaimFactory(source=source, status=status, merged_into=None)
+        for status in Status.values
+        if status not in (Status.PUBLISHED, Status.MERGED)
+    ]
+    claims.append(ClaimFactory(source=source, status=Status.MERGED, merged_into=published))
     shared = CitationFactory(title="Shared study\nwith a newline", year=None)
     for n, claim in enumerate([*claims, published]):
         EvidenceFactory(claim=claim, citation=shared, stance=Stance.values[n % 4])
@@ -136,9 +137,10 @@ def test_dumpdata_flush_loaddata_reproduces_everything(tmp_path):
 
     assert set(emptied.values()) == {0}
     assert after == before
-    assert len(before["claims.HistoricalClaim"]) == 5
+    assert len(before["claims.HistoricalClaim"]) == 6
     assert len(before["claims.HistoricalCitation"]) >= 3
-    assert len(before["claims.Evidence"]) == 8
+    assert len(before["claims.Evidence"]) == 10
+    assert len(before["claims.Appearance"]) == 5
 
 
 def pg_env():

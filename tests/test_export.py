@@ -42,6 +42,7 @@ PRODUCT_COLUMNS = [
     "supporting",
     "contradicting",
     "citations",
+    "appearances",
     "reviewed_at",
     "url",
 ]
@@ -127,6 +128,7 @@ def test_row_holds_codes_counts_citations_and_urls(settings):
         "contradicting": "1",
         "citations": "Smith J, Jones K (2019) 10.1000/a.1 | FDA statement (n.d.) https://fda.gov/k"
         " | Lee A (2021) | Bg B (2000) 10.1000/bg",
+        "appearances": "1",
         "reviewed_at": "2026-11-27T09:05:07Z",
         "url": f"https://claims.example.org/claims/{claim.slug}/",
     }

@@ -24,7 +24,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HIDDEN_STATUSES = [Status.CANDIDATE, Status.IN_REVIEW, Status.REJECTED]
+HIDDEN_STATUSES = [Status.CANDIDATE, Status.IN_REVIEW, Status.REJECTED, Status.MERGED]
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 # The second sentence of factories.SOURCE_TEXT.
 HIDDEN_QUOTE = "It is said to ease opioid withdrawal symptoms."
@@ -48,7 +48,9 @@ def world(request):
     source = SourceFactory(title="Shared source")
     public = ClaimFactory(published=True, source=source, statement="Kratom aids hair regrowth")
     EvidenceFactory(claim=public)
+    merged = {"merged_into": public} if status == Status.MERGED else {}
     hidden = ClaimFactory(
+        **merged,
         source=source,
         status=status,
         statement="Zorblax secret claim about kratom",
@@ -62,7 +64,11 @@ def world(request):
     EvidenceFactory(claim=hidden, citation=CitationFactory(title="Zorblax citation"))
     lonely_source = SourceFactory(title="Zorblax only source")
     lonely = ClaimFactory(
-        source=lonely_source, status=status, statement="Zorblax lonely claim", grade=Grade.HIGH
+        **merged,
+        source=lonely_source,
+        status=status,
+        statement="Zorblax lonely claim",
+        grade=Grade.HIGH,
     )
     return {"public": public, "hidden": hidden, "lonely": lonely, "status": status}
 

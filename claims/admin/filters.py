@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Lower
 from django.utils.text import Truncator
 
-from ..filters import parse_id
+from ..filters import appears_in_q, parse_id
 from ..models import Claim, ClaimRevision, ErrorReport, Source
 from ..scales import ReportStatus, RevisionStatus
 
@@ -138,7 +138,7 @@ class SourceFilter(admin.SimpleListFilter):
         if value is None:
             return queryset
         pk = parse_id(value)
-        return queryset.none() if pk is None else queryset.filter(source_id=pk)
+        return queryset.none() if pk is None else queryset.filter(appears_in_q([pk]))
 
 
 class ReviewerFilter(admin.RelatedFieldListFilter):

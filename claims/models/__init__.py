@@ -2,6 +2,7 @@
 links between claims and works, and GRADE assessments. One module per concern; import from here.
 """
 
+from .appearance import Appearance
 from .assessment import GradeAssessment
 from .base import (
     DOI_RE,
@@ -19,6 +20,7 @@ from .claim import (
     Claim,
     ClaimQuerySet,
     QuoteContext,
+    check_quote,
     locate_quote,
     quote_context,
     unique_slug,
@@ -36,6 +38,7 @@ from .revision import (
 from .source import Source, SourceQuerySet
 
 __all__ = [
+    "Appearance",
     "PublicProfile",
     "MAX_REPORT_LENGTH",
     "ErrorReport",
@@ -59,6 +62,7 @@ __all__ = [
     "SourceQuerySet",
     "TimeStamped",
     "citation_reference",
+    "check_quote",
     "locate_quote",
     "normalize_doi",
     "unique_slug",

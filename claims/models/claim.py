@@ -17,6 +17,8 @@ from .citation import Evidence
 from .source import Source
 
 SLUG_MAX_LENGTH = 80
+# The claim's own quote: its first appearance (models/appearance.py).
+QUOTE_FIELDS = ("source_id", "quote", "quote_start", "quote_end")
 
 
 QUOTE_CONTEXT_WIDTH = 400
@@ -171,9 +173,21 @@ class Claim(TimeStamped):
     # ?sort=claim orders by this (claims.text.sort_key of the statement), the same on both
     # databases. save() keeps it; writers that bypass save() compute it themselves.
     statement_sort_key = models.CharField(max_length=SORT_KEY_LENGTH, default="", editable=False)
+    # In how many texts the claim is made: distinct sources of its appearances, kept by
+    # triggers on claims_appearance (migration 0017), whatever writes them.
+    appearance_count = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    # Set when merged into another claim (status "merged"): its address redirects there.
+    merged_into = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_claims",
+        editable=False,
+    )
 
     history = HistoricalRecords(
-        excluded_fields=["search_vector", "statement_sort_key", "updated_at"]
+        excluded_fields=["search_vector", "statement_sort_key", "updated_at", "appearance_count"]
     )
     objects = ClaimQuerySet.as_manager()
 
@@ -202,6 +216,15 @@ class Claim(TimeStamped):
             models.CheckConstraint(condition=~Q(statement=""), name="claim_statement_not_empty"),
             models.CheckConstraint(condition=~Q(slug=""), name="claim_slug_not_empty"),
             models.CheckConstraint(condition=Q(version__gte=1), name="claim_version_positive"),
+            # Merged exactly when it names the claim it went into, never itself.
+            models.CheckConstraint(
+                condition=Q(status=Status.MERGED, merged_into__isnull=False)
+                | (~Q(status=Status.MERGED) & Q(merged_into__isnull=True)),
+                name="claim_merged_names_survivor",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")), name="claim_not_merged_into_itself"
+            ),
             # Public claims must be complete: graded, rated and explained.
             models.CheckConstraint(
                 condition=~Q(status=Status.PUBLISHED)
@@ -267,11 +290,28 @@ class Claim(TimeStamped):
                 condition=Q(status=Status.PUBLISHED),
                 include=["verdict"],
             ),
+            # ?sort=appearances: the most widely made claims first (or last).
+            models.Index(
+                F("appearance_count"),
+                F("id"),
+                name="claim_pub_appearances_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),
             # ?sort=reviewed_at has two more, PostgreSQL only (NULLS LAST): migration 0004.
         ]
 
     def __str__(self):
         return Truncator(self.statement).chars(60)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        claim = super().from_db(db, field_names, values)
+        # The first appearance as loaded, so that save() knows whether it moved.
+        claim._loaded_quote = claim._quote_key() if set(QUOTE_FIELDS) <= set(field_names) else None
+        return claim
+
+    def _quote_key(self) -> tuple:
+        return tuple(getattr(self, name) for name in QUOTE_FIELDS)
 
     def save(self, *args, **kwargs):
         # The slug is an identity, made once from the statement: links must survive later edits
@@ -282,7 +322,32 @@ class Claim(TimeStamped):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "statement" in update_fields:
             kwargs["update_fields"] = {*update_fields, "statement_sort_key"}
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if adding or update_fields is None or set(update_fields) & set(QUOTE_FIELDS):
+            self._keep_first_appearance(adding)
+
+    def _keep_first_appearance(self, adding: bool) -> None:
+        """The claim's own quote is its first appearance: create it with the claim, and move it
+        when the quote is edited (one query, and none when nothing moved)."""
+        from .appearance import Appearance
+
+        key = self._quote_key()
+        if not adding and getattr(self, "_loaded_quote", None) == key:
+            return
+        fields = dict(zip(QUOTE_FIELDS, key, strict=True))
+        first = None if adding else self.appearances.oldest_first().first()
+        if first is None:
+            Appearance.objects.create(claim=self, found_at=self.created_at, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(first, name, value)
+            first.save()
+        self._loaded_quote = key
+
+    def first_appearance_fields(self) -> dict:
+        return dict(zip(QUOTE_FIELDS, self._quote_key(), strict=True))
 
     def get_absolute_url(self):
         return reverse("claims:claim-detail", args=[self.slug])
@@ -316,31 +381,39 @@ class Claim(TimeStamped):
         """
         if not self.quote or self.source_id is None:
             return  # the field errors (required) say it better
-        text = self.source.text
-        if self.quote_start is None and self.quote_end is None:
-            self.quote_start, self.quote_end = locate_quote(text, self.quote)
-            return
-        if self.quote_start is None or self.quote_end is None:
-            raise ValidationError(
-                "Give both quote offsets, or leave both empty to locate the quote in the source."
-            )
-        if not 0 <= self.quote_start < self.quote_end <= len(text):
-            raise ValidationError(
-                {
-                    "quote_end": f"The offsets {self.quote_start}–{self.quote_end} fall outside "
-                    f"the source text, which has {len(text)} characters."
-                }
-            )
-        actual = text[self.quote_start : self.quote_end]
-        if actual != self.quote:
-            raise ValidationError(
-                {
-                    "quote": f"The quote does not match the source at offsets "
-                    f"{self.quote_start}–{self.quote_end}: the text there is “"
-                    f"{Truncator(actual).chars(200)}”. Fix the offsets, or clear them to "
-                    "locate the quote automatically."
-                }
-            )
+        self.quote_start, self.quote_end = check_quote(
+            self.source.text, self.quote, self.quote_start, self.quote_end
+        )
+
+
+def check_quote(text: str, quote: str, start: int | None, end: int | None) -> tuple[int, int]:
+    """The offsets of `quote` in `text`: checked when given, located when both are None.
+
+    The one quote rule of claims and their appearances; raises ValidationError naming the fix.
+    """
+    if start is None and end is None:
+        return locate_quote(text, quote)
+    if start is None or end is None:
+        raise ValidationError(
+            "Give both quote offsets, or leave both empty to locate the quote in the source."
+        )
+    if not 0 <= start < end <= len(text):
+        raise ValidationError(
+            {
+                "quote_end": f"The offsets {start}–{end} fall outside the source text, which "
+                f"has {len(text)} characters."
+            }
+        )
+    actual = text[start:end]
+    if actual != quote:
+        raise ValidationError(
+            {
+                "quote": f"The quote does not match the source at offsets {start}–{end}: the "
+                f"text there is “{Truncator(actual).chars(200)}”. Fix the offsets, or clear "
+                "them to locate the quote automatically."
+            }
+        )
+    return start, end
 
 
 def locate_quote(text: str, quote: str) -> tuple[int, int]:

@@ -12,12 +12,15 @@ from .base import TimeStamped, validate_no_nul
 
 class SourceQuerySet(models.QuerySet):
     def with_published_claims(self):
-        """Sources that at least one published claim quotes: the only ones the public sees."""
-        from .claim import Claim
+        """Sources that make at least one published claim (any of its appearances): the only
+        ones the public sees."""
+        from .appearance import Appearance
 
         return self.filter(
             models.Exists(
-                Claim.objects.filter(source=models.OuterRef("pk"), status=Status.PUBLISHED)
+                Appearance.objects.filter(
+                    source=models.OuterRef("pk"), claim__status=Status.PUBLISHED
+                )
             )
         )
 
