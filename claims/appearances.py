@@ -5,8 +5,18 @@ record wrong (a merged claim gaining appearances, the same passage twice). The n
 (`Claim.appearance_count`) is kept by the database (migration 0017), whatever writes the rows.
 """
 
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import Truncator
 
 from .models import Appearance, Claim, Source, check_quote
@@ -69,3 +79,101 @@ def claim_appearances(claim: Claim) -> list[Appearance]:
         .select_related("source")
         .defer("source__text", "source__note")
     )
+
+
+# --- what a claim page shows of them -------------------------------------------------------
+
+# A claim page lists at most this many texts (oldest first) and says how many more there are.
+PAGE_LIMIT = 100
+# What the claim page reads of each appearance and its source, in this order.
+APPEARANCE_FIELDS = ("id", "quote", "quote_start", "found_at")
+SOURCE_FIELDS = ("id", "title", "url", "publisher", "author", "published_on")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One appearance as a claim page shows it: the text that makes the claim, the quote."""
+
+    pk: int
+    quote: str
+    quote_start: int
+    found_at: datetime
+    source_id: int
+    title: str
+    url: str
+    publisher: str
+    author: str
+    published_on: date | None
+
+    @property
+    def marked_url(self) -> str:
+        """The source page, at this passage (claims/marks.py gives every passage an anchor)."""
+        return reverse("claims:source-detail", args=[self.source_id]) + f"#appearance-{self.pk}"
+
+    def creative_work(self) -> dict:
+        """schema.org CreativeWork for ClaimReview's itemReviewed.appearance."""
+        work = {
+            "@type": "CreativeWork",
+            "name": self.title,
+            "url": self.url or f"{settings.SITE_URL}{self.marked_url}",
+            "text": self.quote,
+        }
+        if self.author:
+            work["author"] = {"@type": "Person", "name": self.author}
+        if self.publisher:
+            work["publisher"] = {"@type": "Organization", "name": self.publisher}
+        if self.published_on:
+            work["datePublished"] = self.published_on.isoformat()
+        return work
+
+
+@cache
+def _appearances_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+
+    def columns(model, alias, names):
+        return [f"{alias}.{quote(model._meta.get_field(name).column)}" for name in names]
+
+    values = columns(Appearance, "a", APPEARANCE_FIELDS) + columns(Source, "s", SOURCE_FIELDS)
+    inner = ", ".join(f"{value} AS v{i}" for i, value in enumerate(values))
+    outer = ", ".join(f"p.v{i}" for i in range(len(values)))
+    array = (
+        f"json_agg(json_build_array({outer}) ORDER BY p.v3, p.v0)"
+        if vendor == "postgresql"
+        else f"json_group_array(json_array({outer}))"
+    )
+    appearance, source, claim = (
+        quote(model._meta.db_table) for model in (Appearance, Source, Claim)
+    )
+    return (
+        f"SELECT {array} FROM (SELECT {inner} FROM {appearance} a "
+        f"JOIN {source} s ON s.{quote('id')} = a.{quote('source_id')} "
+        f"WHERE a.{quote('claim_id')} = {claim}.{quote('id')} "
+        f"ORDER BY a.{quote('found_at')}, a.{quote('id')} LIMIT {PAGE_LIMIT}) p"  # nosec B608 # model names and a constant
+    )
+
+
+def appearances_sql() -> RawSQL:
+    """A subquery for the claim page's one query: its oldest PAGE_LIMIT appearances with their
+    sources, as a JSON array of rows (APPEARANCE_FIELDS then SOURCE_FIELDS)."""
+    return RawSQL(_appearances_sql(connection.vendor), [])  # nosec B611 # fixed SQL
+
+
+def page_appearances(claim: Claim) -> list[Shown]:
+    """The claim's appearances, oldest first, from its `appearance_rows` annotation."""
+    raw = claim.appearance_rows
+    if isinstance(raw, str | bytes):
+        raw = json.loads(raw)
+    shown = []
+    for pk, quote, quote_start, found_at, source_id, title, url, publisher, author, on in raw or []:
+        if isinstance(found_at, str):  # JSON carries a timestamp as text
+            found_at = parse_datetime(found_at)
+            if timezone.is_naive(found_at):  # SQLite keeps UTC without an offset
+                found_at = timezone.make_aware(found_at, UTC)
+        published_on = parse_date(on[:10]) if isinstance(on, str) else on
+        shown.append(
+            Shown(pk, quote, quote_start, found_at, source_id, title, url or "",
+                  publisher or "", author or "", published_on)
+        )  # fmt: skip
+    shown.sort(key=lambda item: (item.found_at, item.pk))
+    return shown

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import mark_safe
 
+from .appearances import Shown, appearances_sql
 from .models import (
     QUOTE_CONTEXT_WIDTH,
     Citation,
@@ -61,6 +62,7 @@ def claim_page_queryset() -> QuerySet:
         .annotate(
             public_changes_rows=public_changes_sql(),
             evidence_rows=evidence_sql(),
+            appearance_rows=appearances_sql(),
             quote_window_start=window_start,
             quote_window=Substr(
                 "source__text",
@@ -264,26 +266,24 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def claim_review(claim: Claim, log: list, people: list[dict] = ()) -> dict | None:
+def claim_review(
+    claim: Claim, log: list, people: list[dict] = (), appearances: list[Shown] = ()
+) -> dict | None:
     """The schema.org ClaimReview for a published claim; None when its verdict is unrated.
 
     `log` is the claim's public log (`corrections`): datePublished is its first publication,
-    which never moves; dateModified its last approved change.
+    which never moves; dateModified its last approved change. `appearances` (oldest first):
+    every text that makes the claim, the first being `firstAppearance`.
     """
     verdict = claim.verdict_choice
     if verdict.rating_value is None:
         return None
-    source = claim.source
-    appearance = {"@type": "CreativeWork", "name": source.title}
-    if source.url:
-        appearance["url"] = source.url
-    if source.author:
-        appearance["author"] = {"@type": "Person", "name": source.author}
-    if source.published_on:
-        appearance["datePublished"] = source.published_on.isoformat()
-    item = {"@type": "Claim", "appearance": appearance}
-    if source.published_on:
-        item["datePublished"] = source.published_on.isoformat()
+    works = [appearance.creative_work() for appearance in appearances]
+    item = {"@type": "Claim", "appearance": works}
+    if works:
+        item["firstAppearance"] = works[0]
+    if published_on := works and works[0].get("datePublished"):
+        item["datePublished"] = published_on
     organisation = {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL}
     return {
         "@context": "https://schema.org",

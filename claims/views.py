@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import detail, export, grading, listing, reports
+from . import appearances, detail, export, grading, listing, reports
 from .clientip import client_address
 from .filters import select_claims
 from .findings import summary_of_findings
 from .forms import ErrorReportForm
-from .marks import mark_quotes
+from .marks import Mark, mark_quotes
 from .models import Appearance, Claim, Source
 from .scales import (
     RATING_BEST,
@@ -76,7 +76,8 @@ def claim_context(claim, people) -> dict:
     links = detail.evidence_links(claim)
     groups = detail.evidence_groups(links)
     log = detail.corrections(claim)
-    review = detail.claim_review(claim, log, detail.contributors(people)) if log else None
+    made_in = appearances.page_appearances(claim)
+    review = detail.claim_review(claim, log, detail.contributors(people), made_in) if log else None
     return {
         "claim": claim,
         "nav": "claims",
@@ -91,6 +92,8 @@ def claim_context(claim, people) -> dict:
         "grade_explanation": grade_explanation(claim.grade_choice, claim.verdict_choice),
         "verdict": claim.verdict_choice,
         "source_quote_url": f"{claim.source.get_absolute_url()}#quote-{claim.pk}",
+        "appearances": made_in,
+        "more_appearances": max(0, claim.appearance_count - len({a.source_id for a in made_in})),
     }
 
 
@@ -181,26 +184,32 @@ class SourceDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         source = self.object
-        claims = list(
-            source.claims.published()
+        # Every passage of this text that makes a published claim (a claim may be made twice).
+        appearances = list(
+            Appearance.objects.filter(source=source, claim__status=Status.PUBLISHED)
+            .select_related("claim")
             .only(
                 "pk",
-                "slug",
-                "statement",
-                "grade",
-                "verdict",
                 "quote_start",
                 "quote_end",
-                "source_id",
+                "claim__slug",
+                "claim__statement",
+                "claim__grade",
+                "claim__verdict",
             )
             .order_by("quote_start", "pk")
         )
+        by_id = {}
+        for appearance in appearances:
+            by_id.setdefault(appearance.claim_id, appearance.claim)
+        claims = list(by_id.values())
         for number, claim in enumerate(claims, start=1):
             claim.number = number
+        marks = [Mark(a.pk, by_id[a.claim_id], a.quote_start, a.quote_end) for a in appearances]
         present = {claim.verdict for claim in claims}
         return context | {
             "claims": claims,
-            "paragraphs": mark_quotes(source.text, claims),
+            "paragraphs": mark_quotes(source.text, marks),
             "legend": [verdict for verdict in Verdict if verdict in present],
             "list_url": reverse("claims:claim-list") + f"?source={source.pk}",
         }

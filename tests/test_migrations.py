@@ -121,3 +121,43 @@ def test_rating_up_that_grade_does_not_allow_is_removed_and_the_public_grade_kep
         assert dict(grades) == {"rct": "high", "mixed": "low", "allowed": "moderate"}
     finally:
         _migrate(("claims", _leaf()))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_every_claim_quote_becomes_its_first_appearance():
+    apps = _migrate(("claims", "0016_sqlite_full_text_search"))
+    try:
+        text = "Kratom may help. Kratom may help hair regrow after detox."
+        source = apps.get_model("claims", "Source").objects.create(
+            title="T", text=text, kind="web_article"
+        )
+        quoted = {
+            "first": (0, 16),
+            "second": (17, len(text)),
+            "draft": (0, 6),
+        }
+        for slug, (start, end) in quoted.items():
+            _claim(
+                apps,
+                source,
+                slug,
+                quote=text[start:end],
+                quote_start=start,
+                quote_end=end,
+                status="candidate" if slug == "draft" else "published",
+                published_at=None if slug == "draft" else NOV_27,
+            )
+
+        apps = _migrate(("claims", "0017_appearances"))
+
+        claims = apps.get_model("claims", "Claim").objects
+        rows = apps.get_model("claims", "Appearance").objects.values_list(
+            "claim__slug", "source_id", "quote", "quote_start", "quote_end", "found_at"
+        )
+        assert sorted(rows) == sorted(
+            (slug, source.pk, text[start:end], start, end, NOV_20)
+            for slug, (start, end) in quoted.items()
+        )
+        assert set(claims.values_list("appearance_count", flat=True)) == {1}
+    finally:
+        _migrate(("claims", _leaf()))

@@ -290,7 +290,10 @@ def test_claim_page_json_ld_has_every_field(client, settings):
         "alternateName": "Unsupported: no evidence found",
     }
     assert data["itemReviewed"]["@type"] == "Claim"
-    assert data["itemReviewed"]["appearance"]["url"] == claim.source.url
+    [appearance] = data["itemReviewed"]["appearance"]
+    assert appearance["url"] == claim.source.url
+    assert appearance["text"] == claim.quote
+    assert data["itemReviewed"]["firstAppearance"] == appearance
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["datePublished"])
 
 

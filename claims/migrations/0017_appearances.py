@@ -25,10 +25,19 @@ INSERT INTO claims_appearance (claim_id, source_id, quote, quote_start, quote_en
 SELECT id, source_id, quote, quote_start, quote_end, created_at FROM claims_claim ORDER BY id
 """
 
+# The claim's own source, quote and offsets are its first appearance: the oldest one (by
+# found_at, then id) whatever wrote the rows (an older text linked, a merge, a delete).
+FIRST = "SELECT a.source_id, a.quote, a.quote_start, a.quote_end FROM claims_appearance a"
+
 # SQLite: one trigger per kind of write, recounting the claims it touched.
 RECOUNT = (
     "UPDATE claims_claim SET appearance_count = (SELECT count(DISTINCT a.source_id) "
-    "FROM claims_appearance a WHERE a.claim_id = {row}.claim_id) WHERE id = {row}.claim_id;"
+    "FROM claims_appearance a WHERE a.claim_id = {row}.claim_id) WHERE id = {row}.claim_id; "
+    "UPDATE claims_claim SET (source_id, quote, quote_start, quote_end) = ("
+    + FIRST
+    + " WHERE a.claim_id = {row}.claim_id ORDER BY a.found_at, a.id LIMIT 1) "
+    "WHERE id = {row}.claim_id AND EXISTS (SELECT 1 FROM claims_appearance a "
+    "WHERE a.claim_id = {row}.claim_id);"
 )
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER claims_appearance_count_insert AFTER INSERT ON claims_appearance BEGIN "
@@ -37,8 +46,8 @@ SQLITE_TRIGGERS = [
     "CREATE TRIGGER claims_appearance_count_delete AFTER DELETE ON claims_appearance BEGIN "
     + RECOUNT.format(row="old")
     + " END",
-    "CREATE TRIGGER claims_appearance_count_update AFTER UPDATE OF claim_id, source_id "
-    "ON claims_appearance BEGIN "
+    "CREATE TRIGGER claims_appearance_count_update AFTER UPDATE OF claim_id, source_id, quote, "
+    "quote_start, quote_end, found_at ON claims_appearance BEGIN "
     + RECOUNT.format(row="old")
     + " "
     + RECOUNT.format(row="new")
@@ -77,11 +86,22 @@ BEGIN
 END $$;
 
 CREATE FUNCTION claims_appearance_recount(ids bigint[]) RETURNS void LANGUAGE sql AS $$
-    UPDATE claims_claim c SET appearance_count = counted.n
+    UPDATE claims_claim c
+    SET appearance_count = counted.n,
+        source_id = coalesce(f.source_id, c.source_id),
+        quote = coalesce(f.quote, c.quote),
+        quote_start = coalesce(f.quote_start, c.quote_start),
+        quote_end = coalesce(f.quote_end, c.quote_end)
     FROM (SELECT i.id, (SELECT count(DISTINCT a.source_id) FROM claims_appearance a
                         WHERE a.claim_id = i.id) AS n
           FROM unnest(ids) AS i(id)) counted
-    WHERE c.id = counted.id AND c.appearance_count <> counted.n;
+    LEFT JOIN LATERAL ({FIRST} WHERE a.claim_id = counted.id
+                       ORDER BY a.found_at, a.id LIMIT 1) f ON TRUE
+    WHERE c.id = counted.id
+      AND (c.appearance_count <> counted.n
+           OR (f.source_id IS NOT NULL
+               AND (c.source_id, c.quote, c.quote_start, c.quote_end)
+                   IS DISTINCT FROM (f.source_id, f.quote, f.quote_start, f.quote_end)));
     SELECT claims_searchdoc_refresh_tags(ids);
 $$;
 

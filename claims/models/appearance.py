@@ -1,12 +1,14 @@
 """Where a claim is made: each text that makes it, with the exact quote (an `Appearance`).
 
 The same marketing claim is copied from site to site; it is one claim, graded once, made in
-many texts. A claim's first appearance is the text it was taken from: the claim's own
-`source`, `quote` and offsets, which `Claim.save()` keeps as its oldest appearance. Later
-ones are linked by reviewers (claims/appearances.py) or moved in by a merge (claims/merging.py).
-
-`Claim.appearance_count` (the number of texts) is kept by database triggers on this table
-(migration 0017), so any way of adding or removing an appearance keeps every count right.
+many texts. A claim's first appearance is its oldest (by `found_at`, then id): the text
+it was taken from, unless an older one was linked or merged in. The claim's own `source`,
+`quote` and offsets are a copy of it, which the list, the CSV and search read without a join:
+`Claim.save()` writes a claim's quote through to its oldest appearance, and database triggers
+on this table (migration 0017) copy the oldest appearance back and keep
+`Claim.appearance_count` (the number of texts), so any writer keeps every count, page and
+export right. Later appearances are linked by reviewers (claims/appearances.py) or moved in
+by a merge.
 """
 
 from django.conf import settings
