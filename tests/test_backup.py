@@ -230,4 +230,10 @@ def test_pg_dump_and_pg_restore_reproduce_every_table(postgres_only, tmp_path):
     assert "Side tables match their triggers" in checked.stdout
     assert len(before["claims_historicalclaim"]) == 6
     assert len(before["claims_evidence"]) == 10
-    assert {"claims_claim", "claims_citation", "claims_evidence", "claims_source", "claims_appearance"} <= set(before)
+    assert {
+        "claims_claim",
+        "claims_citation",
+        "claims_evidence",
+        "claims_source",
+        "claims_appearance",
+    } <= set(before)
