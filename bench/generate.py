@@ -25,6 +25,7 @@ from django.utils.text import slugify
 
 from bench.assessments import add_assessments
 from bench.ids import advance_sequences, last_used_id
+from bench.loaders import PostgresLoader, SqliteLoader, analyze
 from bench.vocabulary import (
     DESIGNS,
     FILLER,
@@ -37,6 +38,7 @@ from bench.vocabulary import (
 )
 from claims.models import (
     SLUG_MAX_LENGTH,
+    Appearance,
     Citation,
     Claim,
     Evidence,
@@ -78,7 +80,14 @@ CITATION_FIELDS = (
     "id", "created_at", "updated_at", "title", "authors", "year", "venue", "doi", "pmid", "url",
     "study_design", "design_note", "is_retracted",
 )  # fmt: skip
-MODELS = {"source": Source, "claim": Claim, "citation": Citation, "evidence": Evidence}
+APPEARANCE_FIELDS = ("id", "claim_id", "source_id", "quote", "quote_start", "quote_end", "found_at")  # fmt: skip
+MODELS = {"source": Source, "claim": Claim, "citation": Citation, "evidence": Evidence,
+          "appearance": Appearance}  # fmt: skip
+# Copied claims: one claim in VIRAL_ONE_IN is copied by later texts; a text copies one to
+# three of them with probability COPYING_SHARE, the older ones more often (they had time to
+# spread), so a few claims are made in hundreds of texts and most in one.
+VIRAL_ONE_IN = 50
+COPYING_SHARE = 0.3
 EVIDENCE_FIELDS = ("id", "created_at", "updated_at", "claim_id", "citation_id", "stance", "finding")  # fmt: skip
 
 
@@ -97,6 +106,7 @@ class Batch:
     sources: list[tuple] = field(default_factory=list)
     claims: list[tuple] = field(default_factory=list)
     evidence: list[tuple] = field(default_factory=list)
+    appearances: list[tuple] = field(default_factory=list)
 
 
 class Generator:
@@ -121,6 +131,7 @@ class Generator:
         self.stances, self.stance_cw = _cum(_STANCES)
         self.designs, self.design_cw = _cum(DESIGNS)
         self.link_cw = list(itertools.accumulate(_LINK_COUNT_WEIGHTS))
+        self.viral: list[tuple[int, str, datetime]] = []  # (claim id, quote, created)
 
     def _pick(self, population, cum_weights):
         return self.rng.choices(population, cum_weights=cum_weights)[0]
@@ -181,8 +192,19 @@ class Generator:
             start = length - len(quote)
             statement = f"{subject[0].upper()}{subject[1:]} {verb} {outcome}{population}"
             claims.append((ordinal, statement, quote, start, subject, outcome, claim_type))
-        text = "".join(parts)
         created = _EPOCH + timedelta(seconds=_SPAN_SECONDS * made // self.count)
+        if self.viral and rng.random() < COPYING_SHARE:
+            for _ in range(rng.randint(1, 3)):
+                claim_id, quote, claim_created = self.viral[
+                    int(len(self.viral) * rng.random() ** 3)
+                ]
+                length = _append(parts, length, quote, rng)
+                batch.appearances.append(
+                    (self.ids["appearance"], claim_id, source_id, quote, length - len(quote),
+                     length, max(created, claim_created + timedelta(seconds=1)))
+                )  # fmt: skip
+                self.ids["appearance"] += 1
+        text = "".join(parts)
         subject = claims[0][4]
         batch.sources.append(
             (
@@ -227,6 +249,13 @@ class Generator:
                 reviewed_at if status == Status.PUBLISHED else None,
             )
         )  # fmt: skip
+        # Its quote is its first appearance.
+        batch.appearances.append(
+            (self.ids["appearance"], claim_id, source_id, quote, start, start + len(quote), created)
+        )
+        self.ids["appearance"] += 1
+        if ordinal % VIRAL_ONE_IN == 0:
+            self.viral.append((claim_id, quote, created))
         links = rng.choices(range(7), cum_weights=self.link_cw)[0]
         chosen: set[int] = set()
         while len(chosen) < links:
@@ -262,6 +291,7 @@ class GenerationReport:
     claims: int = 0
     citations: int = 0
     evidence: int = 0
+    appearances: int = 0
     assessments: int = 0
     deleted_claims: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -298,13 +328,14 @@ def generate_claims(
         report.timings["delete"] = time.perf_counter() - started
         ids = {name: last_used_id(model) + 1 for name, model in MODELS.items()}
         generator = Generator(count=count, seed=seed, ids=ids)
-        loader = _PostgresLoader() if postgres else _SqliteLoader()
+        loader = PostgresLoader() if postgres else SqliteLoader()
         with loader:
             mark = time.perf_counter()
             report.citations = loader.load(Citation, CITATION_FIELDS, generator.citations())
             for batch in generator.batches():
                 report.sources += loader.load(Source, SOURCE_FIELDS, batch.sources)
                 report.claims += loader.load(Claim, CLAIM_FIELDS, batch.claims)
+                report.appearances += loader.load(Appearance, APPEARANCE_FIELDS, batch.appearances)
                 report.evidence += loader.load(Evidence, EVIDENCE_FIELDS, batch.evidence)
                 elapsed = time.perf_counter() - mark
                 log(
@@ -318,7 +349,7 @@ def generate_claims(
         advance_sequences({model: ids[name] - 1 for name, model in MODELS.items()})
     if postgres:
         mark = time.perf_counter()
-        _analyze()
+        analyze()
         report.timings["analyze"] = time.perf_counter() - mark
     report.timings["total"] = time.perf_counter() - started
     return report
@@ -380,120 +411,3 @@ def _delete_synthetic(postgres: bool) -> int:
                 cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({unused})", [doi_like])  # nosec B608 # model names; values bound
         cursor.execute(f"DELETE FROM {citation} WHERE id IN ({unused})", [doi_like])  # nosec B608 # model names; values bound
     return deleted
-
-
-class _SqliteLoader:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def load(self, model, fields, rows) -> int:
-        n = 0
-        objs = []
-        for row in rows:
-            objs.append(model(**dict(zip(fields, row, strict=True))))
-            n += 1
-            if len(objs) >= 2000:
-                model.objects.bulk_create(objs)
-                objs = []
-        if objs:
-            model.objects.bulk_create(objs)
-        return n
-
-
-# The export summary's insert trigger on the evidence (migration 0005), off during the load.
-SUMMARY_INSERT_TRIGGER = "claims_claimsummary_evidence_insert"
-
-
-class _PostgresLoader:
-    """COPY rows in; drop the secondary indexes first and rebuild them once at the end.
-
-    Index and constraint definitions are read from the catalogue, so indexes added by later
-    migrations are rebuilt too. All of it runs inside the caller's transaction: on failure the
-    rollback restores every index.
-    """
-
-    # claims_searchdoc: the published claims' search rows, written by the claims table's
-    # triggers (migration 0004); its GIN index too is cheaper rebuilt once than kept per COPY.
-    TABLES = (
-        Claim._meta.db_table,
-        Evidence._meta.db_table,
-        Citation._meta.db_table,
-        "claims_searchdoc",
-    )
-
-    def __enter__(self):
-        self.cursor = connection.cursor()
-        # Run the foreign-key checks still queued in this transaction (from the deletes):
-        # pending trigger events forbid ALTER TABLE and CREATE INDEX.
-        self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        self.cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-            "FROM pg_index i WHERE i.indrelid::regclass::text = ANY(%s) "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-            [list(self.TABLES)],
-        )
-        self.indexes = self.cursor.fetchall()
-        # Foreign keys are DEFERRABLE: checked row by row at commit, and their pending events
-        # block CREATE INDEX. Re-adding them checks every row in one join instead.
-        self.cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
-            [list(self.TABLES)],
-        )
-        self.foreign_keys = self.cursor.fetchall()
-        for table, name, _ in self.foreign_keys:
-            self.cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-        for name, _ in self.indexes:
-            self.cursor.execute(f'DROP INDEX "{name}"')
-        self.cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        # The export summary (migration 0005) is filled once at the end, one grouped pass over
-        # the new links, rather than by its trigger after every batch's COPY (twice as slow).
-        self.cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{Evidence._meta.db_table}"')  # nosec B608 # model names; values bound
-        (self.last_evidence_id,) = self.cursor.fetchone()
-        self.cursor.execute(
-            f'ALTER TABLE "{Evidence._meta.db_table}" DISABLE TRIGGER {SUMMARY_INSERT_TRIGGER}'
-        )
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        if exc_type is None:
-            self.cursor.execute(
-                f'ALTER TABLE "{Evidence._meta.db_table}" ENABLE TRIGGER {SUMMARY_INSERT_TRIGGER}'
-            )
-            # One grouped pass over the new links (migration 0005's function).
-            self.cursor.execute(
-                "SELECT claims_claimsummary_refresh_after(%s)", [self.last_evidence_id]
-            )
-            for _, definition in self.indexes:
-                self.cursor.execute(definition)
-            for table, name, definition in self.foreign_keys:
-                self.cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-            self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        self.cursor.close()
-        return False
-
-    def load(self, model, fields, rows) -> int:
-        n = 0
-        columns = ", ".join(f'"{f}"' for f in fields)
-        raw = self.cursor.cursor if hasattr(self.cursor, "cursor") else self.cursor
-        with raw.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-                n += 1
-        return n
-
-
-def _analyze() -> None:
-    """Refresh planner statistics; VACUUM too when not inside a transaction (sets the
-    visibility map, so index-only scans work on the fresh rows)."""
-    tables = ", ".join(m._meta.db_table for m in (Source, Claim, Citation, Evidence))
-    tables += ", claims_searchdoc, claims_facetcount, claims_facettotal"  # migration 0004
-    tables += ", claims_claimsummary"  # migration 0005
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:
-            cursor.execute(f"ANALYZE {tables}")
-        else:
-            cursor.execute(f"VACUUM (ANALYZE) {tables}")

@@ -9,7 +9,7 @@ from django.http import QueryDict
 from bench.assessments import add_assessments
 from bench.generate import SYNTHETIC_DOI_PREFIX
 from claims.filters import select_claims
-from claims.models import Citation, Claim, Source
+from claims.models import Appearance, Citation, Claim, Source
 from claims.scales import Grade, SourceKind, Status, Verdict
 from claims.text import sort_key
 from tests.factories import ClaimFactory
@@ -75,6 +75,29 @@ def test_generate_claims_published_claims_are_complete_and_valid():
     assert [c.pk for c in published if c.grade == Grade.UNGRADED] == []
     assert [c.pk for c in published if c.verdict == Verdict.UNRATED] == []
     assert [c.pk for c in published if not c.rationale] == []
+
+
+def test_generate_claims_copies_some_claims_into_later_texts_at_their_offsets():
+    generate(count=600)
+
+    appearances = list(Appearance.objects.select_related("source", "claim"))
+    mismatches = [
+        a.pk for a in appearances if a.source.text[a.quote_start : a.quote_end] != a.quote
+    ]
+    texts = {}
+    for a in appearances:
+        texts.setdefault(a.claim_id, set()).add(a.source_id)
+    counts = dict(Claim.objects.values_list("pk", "appearance_count"))
+    first = {a.claim_id: a for a in sorted(appearances, key=lambda a: (a.found_at, a.pk))[::-1]}
+
+    assert mismatches == []
+    assert counts == {pk: len(sources) for pk, sources in texts.items()}
+    assert max(counts.values()) > 1
+    # Each claim's own quote is its oldest appearance.
+    assert all(
+        (c.source_id, c.quote_start) == (first[c.pk].source_id, first[c.pk].quote_start)
+        for c in Claim.objects.all()
+    )
 
 
 def test_generate_claims_mixes_statuses():

@@ -44,7 +44,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Generated {report.claims:,} claims in {report.sources:,} sources, "
-                    f"{report.citations:,} citations, {report.evidence:,} evidence links"
+                    f"{report.citations:,} citations, {report.evidence:,} evidence links, "
+                    f"{report.appearances:,} appearances"
                     f"{replaced}. Timings: {timings}."
                 )
             )
