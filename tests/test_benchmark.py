@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 PAGES = ["list_first", "list_deep", "search_common", "search_rare", "search_phrase",
          "list_deep_numbered", "list_filtered", "list_sorted", "search_filtered",
-         "search_sorted", "claim", "source", "sources", "citation"]  # fmt: skip
+         "search_sorted", "claim", "source", "sources", "citation", "list_by_appearances",
+         "claim_widest", "list_source_copies"]  # fmt: skip
 
 
 def test_benchmark_refuses_a_database_that_is_not_postgresql():

@@ -56,6 +56,7 @@ from bench.measure import (
     summary,
 )
 from bench.report import render_markdown
+from bench.spread import spread_pages
 from bench.vocabulary import COMMON_PHRASE
 from claims.export import COPY_SETTINGS
 from claims.listing import PER_PAGE
@@ -336,6 +337,7 @@ class Command(BaseCommand):
         )  # fmt: skip
         pages.append(("sources", reverse("claims:source-list"), None, "/sources/, first page"))
         pages.append(_citation_page())
+        pages += spread_pages(claim_list)
         return [
             {"name": n, "url": u, "target_ms": t, "label": lab}
             | ({"claim_id": row["pk"]} if n == "claim" else {})
