@@ -225,6 +225,19 @@ def test_slug_is_made_once_and_unique():
     assert (first.slug, second.slug) == ("kratom-aids-hair-regrowth", "kratom-aids-hair-regrowth-2")
 
 
+def test_a_new_slug_comes_from_the_normalised_statement_cut_at_a_word():
+    aside = ClaimFactory(
+        statement="Kratom (via its main alkaloid mitragynine) relieves opioid withdrawal symptoms"
+    )
+    long = ClaimFactory(
+        statement="Mitragynine and 7-hydroxymitragynine act on opioid receptors in the brain "
+        "and spinal cord to reduce pain"
+    )
+
+    assert aside.slug == "kratom-relieves-opioid-withdrawal-symptoms"
+    assert long.slug == "mitragynine-and-7-hydroxymitragynine-act-on-opioid-receptors-in-the"
+
+
 def test_null_character_is_refused_with_a_message():
     claim = ClaimFactory.build(source=SourceFactory(), rationale="bad\x00byte")
 

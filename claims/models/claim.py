@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -438,8 +439,18 @@ def locate_quote(text: str, quote: str) -> tuple[int, int]:
     return first, first + len(quote)
 
 
+# A parenthesised aside ("Kratom (via its main alkaloid) relieves …") is not the claim.
+_ASIDE_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+
+
 def slug_base(statement: str) -> str:
-    return slugify(statement)[: SLUG_MAX_LENGTH - 8].strip("-") or "claim"
+    """The normalised statement as an address: asides dropped, cut at a word boundary, room
+    left for a "-2" suffix. Only new claims get one: a slug never changes once given."""
+    slug = slugify(_ASIDE_RE.sub("", statement)) or slugify(statement)
+    limit = SLUG_MAX_LENGTH - 8
+    if len(slug) > limit:
+        slug = slug[: limit + 1].rsplit("-", 1)[0] if "-" in slug[:limit] else slug[:limit]
+    return slug.strip("-") or "claim"
 
 
 def unique_slug(statement: str) -> str:
