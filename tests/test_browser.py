@@ -109,3 +109,35 @@ def test_axe_on_a_claim_page_with_every_block(page, demo, settings):
         assert results.violations_count == 0, results.generate_report()
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
         assert not overflow, f"the page scrolls sideways at {width} px"
+
+
+def test_a_claim_made_in_several_texts_reads_well_and_leads_to_each_marked_passage(page, demo):
+    """The claim page's list of texts, followed to a copy's marked passage, at 360 and 1280 px,
+    with axe on both pages."""
+    from claims.appearances import add_appearance
+
+    claim = Claim.objects.get(statement="Kratom aids hair regrowth after opioid withdrawal.")
+    copies = []
+    for n in range(3):
+        copy = Source.objects.create(
+            title=f"Kratom shop number {n} with a rather long title about withdrawal remedies",
+            url=f"https://shop{n}.example/kratom-hair-regrowth-after-withdrawal-very-long-path",
+            text=f"Welcome to shop {n}.\n{claim.quote}\nOrder today.",
+        )
+        copies.append(add_appearance(claim=claim, source=copy, quote=claim.quote))
+
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(demo + claim.get_absolute_url())
+        expect(page.get_by_text("Made in 4 texts")).to_be_visible()
+        expect(page.locator("ol.appearances > li")).to_have_count(4)
+        results = Axe().run(page)
+        assert results.violations_count == 0, results.generate_report()
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, f"the claim page scrolls sideways at {width} px"
+
+    page.locator("ol.appearances > li").nth(2).get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(rf"/sources/\d+/#appearance-{copies[1].pk}$"))
+    expect(page.locator(f"#quote-{claim.pk}")).to_contain_text(claim.quote)
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
