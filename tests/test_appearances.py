@@ -301,3 +301,123 @@ def test_a_text_made_only_by_unpublished_claims_stays_hidden(client):
 
     assert client.get(other.get_absolute_url()).status_code == 404
     assert "Zorblax" not in client.get("/sources/").content.decode()
+
+
+# --- the admin -------------------------------------------------------------------------------
+
+ADD_URL = "/admin/claims/appearance/add/"
+
+
+def add_form(claim, source, quote=QUOTE, start="", end=""):
+    return {
+        "claim": claim.pk,
+        "source": source.pk,
+        "quote": quote,
+        "quote_start": start,
+        "quote_end": end,
+    }
+
+
+def test_a_reviewer_links_a_text_through_the_admin_and_the_quote_is_located(client):
+    from .factories import staff_in
+
+    claim = ClaimFactory(published=True)
+    other = copied_source()
+    client.force_login(staff_in("Reviewers"))
+
+    response = client.post(ADD_URL, add_form(claim, other))
+
+    assert response.status_code == 302
+    appearance = Appearance.objects.get(source=other)
+    assert (appearance.claim_id, appearance.quote_start) == (claim.pk, 9)
+    assert appearance.added_by.groups.filter(name="Reviewers").exists()
+    assert Claim.objects.get(pk=claim.pk).appearance_count == 2
+    assert appearance.history.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("quote", "start", "end", "message"),
+    [
+        ("Not in this text at all.", "", "", "does not occur in the source text"),
+        (QUOTE, "0", str(len(QUOTE)), "does not match the source"),
+        (QUOTE, "9", "", "Give both quote offsets"),
+    ],
+)
+def test_a_wrong_quote_in_the_admin_is_refused_with_a_message(client, quote, start, end, message):
+    from .factories import staff_in
+
+    claim = ClaimFactory(published=True)
+    client.force_login(staff_in("Reviewers"))
+
+    response = client.post(ADD_URL, add_form(claim, copied_source(), quote, start, end))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Appearance.objects.filter(claim=claim).count() == 1
+
+
+def test_the_admin_refuses_a_passage_linked_twice_and_a_merged_claim(client):
+    from .factories import staff_in
+
+    claim = ClaimFactory(published=True)
+    other = copied_source()
+    link(claim, other)
+    merged = ClaimFactory(status="merged", merged_into=claim)
+    client.force_login(staff_in("Reviewers"))
+
+    twice = client.post(ADD_URL, add_form(claim, other))
+    into_merged = client.post(ADD_URL, add_form(merged, copied_source()))
+
+    assert twice.status_code == into_merged.status_code == 200
+    assert "already exists" in twice.content.decode()
+    assert f"merged into claim #{claim.pk}" in into_merged.content.decode()
+    assert Appearance.objects.count() == 3  # each claim's own, and the one link
+
+
+def test_removing_a_public_claims_text_is_an_editors_and_never_its_last(client):
+    from .factories import staff_in
+
+    claim = ClaimFactory(published=True)
+    copy = link(claim, copied_source())
+    first = claim.appearances.exclude(pk=copy.pk).get()
+
+    client.force_login(staff_in("Reviewers"))
+    assert (
+        client.post(f"/admin/claims/appearance/{copy.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+
+    client.force_login(staff_in("Editors"))
+    assert (
+        client.post(f"/admin/claims/appearance/{copy.pk}/delete/", {"post": "yes"}).status_code
+        == 302
+    )
+    assert (
+        client.post(f"/admin/claims/appearance/{first.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert Claim.objects.get(pk=claim.pk).appearance_count == 1
+
+
+def test_staff_without_a_group_cannot_link_a_text(client):
+    from .factories import staff_in
+
+    claim = ClaimFactory(published=True)
+    client.force_login(staff_in(None))
+
+    assert client.post(ADD_URL, add_form(claim, copied_source())).status_code == 403
+    assert Appearance.objects.filter(claim=claim).count() == 1
+
+
+def test_appearance_list_query_count_is_flat(client, django_assert_max_num_queries):
+    from .factories import staff_in
+
+    for _ in range(3):
+        link(ClaimFactory(published=True), copied_source())
+    client.force_login(staff_in("Reviewers"))
+
+    with django_assert_max_num_queries(8):
+        response = client.get("/admin/claims/appearance/")
+
+    assert response.status_code == 200
+    assert response.content.decode().count("/change/") >= 6

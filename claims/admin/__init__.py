@@ -1,3 +1,3 @@
 """The reviewers' and editors' workspace: a claim work queue, grading, sources and citations."""
 
-from . import citation, claim, profile, report, revision, source  # noqa: F401 - each registers its ModelAdmin
+from . import appearance, citation, claim, profile, report, revision, source  # noqa: F401 - each registers its ModelAdmin

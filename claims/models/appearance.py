@@ -39,11 +39,12 @@ class Appearance(models.Model):
         help_text="The exact words of this text that make the claim.",
         validators=[validate_no_nul],
     )
+    # Blank in forms: clean() locates the quote when both are left empty.
     quote_start = models.PositiveIntegerField(
-        help_text="Offset of the quote's first character (Unicode characters)."
+        blank=True, help_text="Offset of the quote's first character (Unicode characters)."
     )
     quote_end = models.PositiveIntegerField(
-        help_text="Offset just past the quote's last character."
+        blank=True, help_text="Offset just past the quote's last character."
     )
     found_at = models.DateTimeField(default=timezone.now)
     added_by = models.ForeignKey(
