@@ -38,7 +38,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from psycopg import sql as pgsql
 
-from bench import peer
+from bench import matching, peer
 from bench.generate import (
     LANDMARK_DOI,
     generate_claims,
@@ -130,6 +130,8 @@ class Command(BaseCommand):
         for page in pages:
             self._say(f"Measuring {page['name']}: {page['url']}")
             result["pages"].append(self._measure_page(client, page, repeat, warmup))
+        self._say("Measuring match suggestions for candidates…")
+        result["matching"] = matching.measure(repeat=repeat)
         if not options["skip_served"]:
             self._say("Measuring the claim page through gunicorn (and beside Datasette)…")
             result.update(
