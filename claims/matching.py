@@ -1,8 +1,9 @@
 """Same claim, another text: existing claims a candidate may repeat, scored for a reviewer.
 
 Two steps. The database fetches a small pool of claims whose statements look alike:
-PostgreSQL by trigram similarity (pg_trgm, a GiST index on the statement, migration 0018),
-SQLite by its FTS5 index (any of the statement's words, best bm25 first). Then one scoring in
+PostgreSQL by full-text search (the GIN index of `search_vector`, a few bounded queries),
+SQLite by its FTS5 index (any of the statement's words, best bm25 first); pg_trgm was
+measured and not taken (docs/matching.md). Then one scoring in
 Python, the same on both, reads each statement as subject, effect verb and outcome, with
 synonyms folded ("eases" is "relieves"), and gives a score from 0 to 1: word overlap of the
 whole statement and of its outcome. A different subject, an opposite direction ("causes hair
