@@ -460,3 +460,57 @@ def test_the_merge_page_finds_the_claim_to_keep_by_words(client):
     assert [c.pk for c in by_words.context["choices"]] == [other.pk]
     assert by_address.context["chosen"] == other
     assert "Merge claim" in by_address.content.decode()
+
+
+def test_after_a_merge_the_side_tables_agree_with_their_triggers(postgres_only, pair):
+    from claims import upkeep
+
+    merging.merge_claims(merged=pair["merged"], survivor=pair["survivor"], user=staff_in("Editors"))
+
+    assert [drift.describe() for drift in upkeep.check_side_tables() if not drift.clean] == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_editors_merging_a_pair_both_ways_at_once_one_wins(postgres_only):
+    """Locks in id order: no deadlock; the second merge finds its claim merged and is refused."""
+    import threading
+
+    from django.db import connections
+
+    first, second = ClaimFactory(published=True), ClaimFactory(published=True)
+    for claim in (first, second):
+        EvidenceFactory(claim=claim, stance=Stance.BACKGROUND)
+    editors = {}
+    for name in ("one", "two"):
+        editors[name] = UserFactory(is_staff=True)
+        editors[name].user_permissions.add(
+            *Permission.objects.filter(codename__in=["change_claim", "publish_claim"])
+        )
+    ways = {"one": (first, second), "two": (second, first)}
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def merge(name):
+        try:
+            barrier.wait(timeout=10)
+            merged, survivor = ways[name]
+            merging.merge_claims(merged=merged, survivor=survivor, user=editors[name])
+            outcomes[name] = "merged"
+        except services.WorkflowError as refused:
+            outcomes[name] = "refused" if "merged" in str(refused) else repr(refused)
+        except Exception as exc:  # reported by the assertion below
+            outcomes[name] = repr(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=merge, args=(name,)) for name in ways]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) == ["merged", "refused"]
+    statuses = sorted(Claim.objects.values_list("status", flat=True))
+    assert statuses == [Status.MERGED, Status.PUBLISHED]
+    kept = Claim.objects.get(status=Status.PUBLISHED)
+    assert len(assert_appearances_hold(kept)) == 2  # two texts, one claim
+    assert kept.evidence.count() == 2
