@@ -222,8 +222,9 @@ def test_a_reviewer_asking_to_merge_a_published_claim_gets_a_proposal_an_editor_
         RevisionStatus.PENDING,
         reviewer,
     )
-    # The editors' queue lists it, linked to the merge page, which shows it for a decision.
+    # The claim's page and the editors' queue link to the merge page, which shows it.
     client.force_login(editor)
+    assert "A merge into claim" in client.get(change_url(merged)).content.decode()
     queue = client.get(reverse("admin:claims_claimrevision_changelist")).content.decode()
     assert merge_url(merged) in queue
     page = client.get(merge_url(merged))

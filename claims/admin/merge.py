@@ -243,6 +243,12 @@ class MergeAdminMixin:
             *super().get_urls(),
         ]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pk = parse_id(object_id)
+        proposal = merging.open_merge_proposal(Claim(pk=pk)) if pk is not None else None
+        extra_context = {**(extra_context or {}), "merge_proposal": proposal}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status == Status.MERGED:
             return False
