@@ -228,6 +228,6 @@ def test_pg_dump_and_pg_restore_reproduce_every_table(postgres_only, tmp_path):
     assert after == before
     assert (checked.returncode, checked.stderr) == (0, "")
     assert "Side tables match their triggers" in checked.stdout
-    assert len(before["claims_historicalclaim"]) == 5
-    assert len(before["claims_evidence"]) == 8
+    assert len(before["claims_historicalclaim"]) == 6
+    assert len(before["claims_evidence"]) == 10
     assert {"claims_claim", "claims_citation", "claims_evidence", "claims_source"} <= set(before)
