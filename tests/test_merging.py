@@ -315,7 +315,7 @@ def test_a_stale_merge_is_refused_and_nothing_changes(client, pair):
 
     assert response.status_code == 200
     errors = " ".join(response.context["form"].non_field_errors())
-    assert "Not merged: other changed this claim" in errors
+    assert f"Not merged: claim #{survivor.pk}: other changed this claim" in errors
     assert fresh(merged).status == Status.PUBLISHED
     assert fresh(survivor).appearances.count() == 1
 
@@ -515,3 +515,19 @@ def test_two_editors_merging_a_pair_both_ways_at_once_one_wins(postgres_only):
     kept = Claim.objects.get(status=Status.PUBLISHED)
     assert len(assert_appearances_hold(kept)) == 2  # two texts, one claim
     assert kept.evidence.count() == 2
+
+
+def test_a_reviewer_merges_two_unpublished_claims_at_once_with_nothing_logged(client):
+    reviewer = staff_in("Reviewers")
+    survivor = ClaimFactory(status=Status.IN_REVIEW)
+    merged = ClaimFactory(status=Status.IN_REVIEW, source=SourceFactory())
+    EvidenceFactory(claim=merged, stance=Stance.SUPPORTS)
+
+    response = confirm(client, reviewer, merged, survivor)
+
+    assert response.url == change_url(survivor)
+    assert fresh(merged).status == Status.MERGED
+    assert fresh(survivor).evidence.count() == 1
+    assert len(assert_appearances_hold(survivor)) == 2
+    assert not PublicChange.objects.exists()
+    assert not ClaimRevision.objects.exists()

@@ -53,6 +53,13 @@ class MergeForm(forms.Form):
     )
 
 
+def refusal(error: Exception) -> str:
+    """The refusal in words; a stale page names which of the two claims moved."""
+    if isinstance(error, services.StaleEdit):
+        return f"claim #{error.claim.pk}: {error.message}"
+    return sentence(error)
+
+
 def find_claim(text: str) -> Claim | None:
     """The claim `text` names: its id ("123", "#123"), slug, public or admin address."""
     text = text.strip()
@@ -114,7 +121,7 @@ def merge_view(model_admin, request, object_id):
                 try:
                     return _act(request, claim, chosen, proposal, data)
                 except REFUSALS as refused:
-                    form.add_error(None, f"Not merged: {sentence(refused)}")
+                    form.add_error(None, f"Not merged: {refusal(refused)}")
         else:
             chosen = find_claim(request.POST.get("survivor", "")[:MAX_QUERY_LENGTH])
     else:
@@ -217,7 +224,7 @@ def link_view(model_admin, request, object_id):
             candidate=candidate, claim=target, user=request.user, note=request.POST.get("note", "")
         )
     except REFUSALS as refused:
-        messages.error(request, f"Not linked: {sentence(refused)}")
+        messages.error(request, f"Not linked: {refusal(refused)}")
         return redirect(back)
     messages.success(request, outcome.message)
     return redirect("admin:claims_claim_change", target.pk)
