@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from . import citation_page, detail, formats
+from . import citation_page, detail, formats, views
 
 
 @require_safe
@@ -48,7 +48,7 @@ def claim_references(request, slug, fmt):
     order, read by the page's own query."""
     claim = detail.claim_for_page(slug)
     if claim is None:
-        raise Http404("No published claim has this address.")
+        return views.moved_or_404(slug, "claims:claim-references", fmt)
     works = [
         link.citation
         for group in detail.evidence_groups(detail.evidence_links(claim))

@@ -82,8 +82,13 @@ class Proposal:
 
 
 def open_revision(claim: Claim) -> ClaimRevision | None:
-    """The claim's revision on its way to an editor (pending or sent back), if any."""
-    return claim.revisions.filter(status__in=OPEN).select_related("proposed_by").first()
+    """The claim's revision on its way to an editor (pending or sent back), if any; a proposal
+    to merge the claim away is not one (claims/merging.py)."""
+    return (
+        claim.revisions.filter(status__in=OPEN, merge_into__isnull=True)
+        .select_related("proposed_by")
+        .first()
+    )
 
 
 def current_proposal(claim: Claim) -> Proposal:
@@ -122,7 +127,9 @@ def _checked(claim: Claim, proposal: Proposal) -> Proposal:
 
 
 def _lock_open_revision(claim: Claim, seen_revision: int | None) -> ClaimRevision | None:
-    revision = claim.revisions.select_for_update().filter(status__in=OPEN).first()
+    revision = (
+        claim.revisions.select_for_update().filter(status__in=OPEN, merge_into__isnull=True).first()
+    )
     if revision is not None and seen_revision != revision.version:
         who = revision.proposed_by or "someone"
         raise StaleRevision(

@@ -223,6 +223,7 @@ class ChangeKind(models.TextChoices):
 
     CORRECTION = "correction", "Correction"  # its grade or verdict changed: always with a note
     UPDATE = "update", "Update"  # anything else readers see changed
+    MERGE = "merge", "Merge"  # another claim was merged into it (claims/merging.py)
 
 
 class ReportStatus(models.TextChoices):

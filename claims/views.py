@@ -8,13 +8,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import appearances, detail, export, grading, listing, reports
+from . import appearances, detail, export, grading, listing, merging, reports
 from .clientip import client_address
 from .filters import select_claims
 from .findings import summary_of_findings
@@ -60,7 +60,7 @@ def claim_detail(request, slug):
     (detail.PAGES): the page of a claim whose data did not change is the same string."""
     claim = detail.claim_for_page(slug)
     if claim is None:
-        raise Http404("No published claim has this address.")
+        return moved_or_404(slug, "claims:claim-detail")
     people = detail.credits(claim)
     key = detail.page_key(claim, people)
     page = detail.PAGES.get(key)
@@ -70,6 +70,15 @@ def claim_detail(request, slug):
         )
         detail.PAGES.put(key, page)
     return HttpResponse(page)
+
+
+def moved_or_404(slug: str, name: str, *args):
+    """A merged claim's address (any of its pages) answers 301 with its survivor's; any other
+    unpublished or unknown claim's is a 404."""
+    survivor = merging.survivor_slug(slug)
+    if survivor is None:
+        raise Http404("No published claim has this address.")
+    return redirect(reverse(name, args=[survivor, *args]), permanent=True)
 
 
 def claim_context(claim, people) -> dict:
@@ -105,7 +114,9 @@ def claim_report(request, slug):
     Refused, with nothing written: a full hour's allowance for the client's address (429), an
     empty, too long or robot-filled report, an invalid email (400).
     """
-    claim = get_object_or_404(Claim.objects.published().only("pk", "slug", "statement"), slug=slug)
+    claim = Claim.objects.published().only("pk", "slug", "statement").filter(slug=slug).first()
+    if claim is None:
+        return moved_or_404(slug, "claims:claim-report")
     form, status = ErrorReportForm(), 200
     if request.method == "POST":
         key = reports.client_key(client_address(request))

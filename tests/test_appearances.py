@@ -421,3 +421,17 @@ def test_appearance_list_query_count_is_flat(client, django_assert_max_num_queri
 
     assert response.status_code == 200
     assert response.content.decode().count("/change/") >= 6
+
+
+def test_a_claim_loaded_before_an_older_text_was_linked_does_not_undo_it_when_saved():
+    claim = ClaimFactory(published=True)
+    stale = Claim.objects.get(pk=claim.pk)
+    older = link(claim, copied_source(title="The original copy"))
+    Appearance.objects.filter(pk=older.pk).update(found_at=claim.created_at - timedelta(days=9))
+
+    stale.rationale = "Edited after the link."
+    stale.save()
+
+    fresh = Claim.objects.get(pk=claim.pk)
+    assert (fresh.source_id, fresh.quote_start) == (older.source_id, older.quote_start)
+    assert (fresh.appearance_count, fresh.rationale) == (2, "Edited after the link.")

@@ -50,11 +50,13 @@ def page_url(live_server, which, claim):
             "claim": reverse("admin:claims_claim_change", args=[claim.pk]),
             "list": reverse("admin:claims_claim_changelist"),
             "source": reverse("admin:claims_source_change", args=[claim.source.pk]),
+            # The whole merge page: the comparison, the form (and a refusal: itself).
+            "merge": reverse("admin:claims_claim_merge", args=[claim.pk]) + f"?survivor={claim.pk}",
         }[which]
     )
 
 
-@pytest.mark.parametrize("which", ["claim", "list", "source"])
+@pytest.mark.parametrize("which", ["claim", "list", "source", "merge"])
 def test_admin_pages_fit_1280_px_and_axe_finds_nothing(
     admin_page, live_server, which, graded_claim
 ):

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,10 @@ def test_panel_lists_suggestions_with_score_and_link_form(rf):
     )
     assert "Same claim already checked?" in html
     assert "<caption>" in html
-    assert 'name="csrfmiddlewaretoken"' in html
+    # Inside the change form (forms do not nest): the button sends that form, with its CSRF
+    # token, to the link address.
+    assert "<form" not in html
+    assert 'formaction="/admin/link/" formmethod="post"' in html
     assert f'name="target" value="{existing.pk}"' in html
     assert "Link as an appearance of this claim" in html
 
@@ -107,3 +111,28 @@ def test_panel_lists_suggestions_with_score_and_link_form(rf):
 def test_panel_is_not_shown_for_published_claims():
     published = ClaimFactory.build(status=Status.PUBLISHED, pk=1)
     assert matches_context(published)["matches_shown"] is False
+
+
+@pytest.mark.django_db
+def test_a_reviewer_links_a_suggested_claim_from_the_candidates_page(client):
+    """Through the real change page: the panel's button posts the change form to the link
+    address, and the candidate becomes an appearance of the claim it repeats."""
+    from claims.models import Claim
+
+    from .factories import staff_in
+
+    existing = claim("Honey soothes a sore throat", "honey", published=True)
+    candidate = claim("A spoonful of honey soothes sore throats", "honey")
+    client.force_login(staff_in("Reviewers"))
+    page = client.get(f"/admin/claims/claim/{candidate.pk}/change/")
+    html = page.content.decode()
+    assert "Same claim already checked?" in html
+    action = re.search(r'formaction="([^"]+)" formmethod="post"', html).group(1)
+    token = page.cookies["csrftoken"].value
+
+    response = client.post(action, {"target": existing.pk, "csrfmiddlewaretoken": token})
+
+    assert response.status_code == 302
+    candidate = Claim.objects.get(pk=candidate.pk)
+    assert (candidate.status, candidate.merged_into_id) == (Status.MERGED, existing.pk)
+    assert Claim.objects.get(pk=existing.pk).appearance_count == 2

@@ -33,6 +33,7 @@ from .filters import (
     SubjectFilter,
 )
 from .inlines import EvidenceInline, GradeAssessmentInline
+from .merge import MergeAdminMixin
 from .revision import claim_revision_diff, formset_kwargs, note_of, save_revision, sentence
 
 OPEN = services.OPEN
@@ -57,7 +58,7 @@ class ReadableHistoryHelper(HistoricalRecordContextHelper):
 
 
 @admin.register(Claim)
-class ClaimAdmin(HistoryAdmin):
+class ClaimAdmin(MergeAdminMixin, HistoryAdmin):
     form = ClaimAdminForm
     change_form_template = "admin/claims/claim/change_form.html"
     object_history_template = "admin/claims/claim/object_history.html"

@@ -179,7 +179,9 @@ class RevisionQueueAdmin(admin.ModelAdmin):
             When(status=RevisionStatus.RETURNED, then=Value(1)),
             default=Value(2),
         )
-        return super().get_queryset(request).annotate(waiting=waiting)
+        # Not super(): it orders by `waiting` before the annotation exists (a FieldError).
+        queryset = self.model._default_manager.get_queryset().annotate(waiting=waiting)
+        return queryset.order_by(*self.get_ordering(request))
 
     def get_ordering(self, request):
         return ["waiting", "created_at", "pk"]
@@ -200,6 +202,14 @@ class ClaimRevisionAdmin(RevisionQueueAdmin):
 
     @admin.display(description="claim")
     def subject_link(self, obj):
+        if obj.merge_into_id is not None:  # decided on the merge page (admin/merge.py)
+            url = reverse("admin:claims_claim_merge", args=[obj.claim_id])
+            return format_html(
+                '<a href="{}">Merge into claim #{}: {}</a>',
+                url,
+                obj.merge_into_id,
+                Truncator(obj.claim.statement).chars(60),
+            )
         url = reverse("admin:claims_claim_change", args=[obj.claim_id])
         return format_html('<a href="{}">{}</a>', url, Truncator(obj.claim.statement).chars(80))
 

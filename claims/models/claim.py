@@ -324,9 +324,23 @@ class Claim(TimeStamped):
         if update_fields is not None and "statement" in update_fields:
             kwargs["update_fields"] = {*update_fields, "statement_sort_key"}
         adding = self._state.adding
+        whole = update_fields is None
+        if whole and not adding and not kwargs.get("force_insert"):
+            # The number of texts is the database's (triggers, migration 0017): a claim loaded
+            # before an appearance was added or moved must not write its old count back.
+            # Nor its first appearance's copy, unless this edit changed the quote: the
+            # triggers may have moved it to an older text since the claim was loaded.
+            kept = {"appearance_count"}
+            if getattr(self, "_loaded_quote", None) == self._quote_key():
+                kept |= {"source", "quote", "quote_start", "quote_end"}
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in kept
+            ]
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
-        if adding or update_fields is None or set(update_fields) & set(QUOTE_FIELDS):
+        if adding or whole or set(update_fields) & set(QUOTE_FIELDS):
             self._keep_first_appearance(adding)
 
     def _keep_first_appearance(self, adding: bool) -> None:

@@ -78,6 +78,11 @@ class ClaimRevision(Revision):
     fields = models.JSONField()  # REVISED_CLAIM_FIELDS → value
     evidence = models.JSONField(blank=True)  # [{"citation": id, "stance": code, "finding": text}]
     assessment = models.JSONField(null=True, blank=True)  # GradeAssessment fields, or none
+    # A proposal to merge the claim into this one (claims/merging.py), not an edit: its
+    # `fields` hold only the proposer's note, and approving it runs the merge.
+    merge_into = models.ForeignKey(
+        "Claim", models.CASCADE, related_name="merge_proposals", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -88,8 +93,20 @@ class ClaimRevision(Revision):
             # One open proposal per claim: a second reviewer edits that one, or waits.
             models.UniqueConstraint(
                 fields=["claim"],
-                condition=Q(status__in=[RevisionStatus.PENDING, RevisionStatus.RETURNED]),
+                condition=Q(status__in=[RevisionStatus.PENDING, RevisionStatus.RETURNED])
+                & Q(merge_into__isnull=True),
                 name="claimrevision_one_open_per_claim",
+            ),
+            # And one open merge proposal per claim, beside it.
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=Q(status__in=[RevisionStatus.PENDING, RevisionStatus.RETURNED])
+                & Q(merge_into__isnull=False),
+                name="claimrevision_one_open_merge_per_claim",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merge_into=models.F("claim")),
+                name="claimrevision_not_merged_into_itself",
             ),
         ]
         indexes = [
@@ -102,7 +119,10 @@ class ClaimRevision(Revision):
         ]
 
     def __str__(self):
-        return f"Revision of claim #{self.claim_id} ({self.get_status_display().lower()})"
+        status = self.get_status_display().lower()
+        if self.merge_into_id is not None:
+            return f"Merge of claim #{self.claim_id} into #{self.merge_into_id} ({status})"
+        return f"Revision of claim #{self.claim_id} ({status})"
 
 
 class CitationRevision(Revision):

@@ -29,7 +29,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0017_appearances'),
+        ('claims', '0018_merging'),
     ]
 
     operations = [
