@@ -9,7 +9,7 @@ last one.
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -72,16 +72,22 @@ class AppearanceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # a record: remove a wrong link and add the right one
 
-    def has_delete_permission(self, request, obj=None):
-        if not super().has_delete_permission(request, obj):
-            return False
-        if obj is None:
-            return True
-        if obj.claim.status == Status.PUBLISHED and not request.user.has_perm(
-            "claims.publish_claim"
-        ):
-            return False  # readers see a public claim's texts: an editor's decision
-        return Appearance.objects.filter(claim_id=obj.claim_id).exclude(pk=obj.pk).exists()
+    def delete_view(self, request, object_id, extra_context=None):
+        # Checked here, not in has_delete_permission: deleting a claim removes its appearances
+        # with it, and the admin asks that method about each of them.
+        appearance = self.get_object(request, object_id)
+        if appearance is not None:
+            if appearance.claim.status == Status.PUBLISHED and not request.user.has_perm(
+                "claims.publish_claim"
+            ):
+                raise PermissionDenied("Readers see a public claim's texts: an editor removes one.")
+            if (
+                not Appearance.objects.filter(claim_id=appearance.claim_id)
+                .exclude(pk=appearance.pk)
+                .exists()
+            ):
+                raise PermissionDenied("A claim's last text cannot be removed.")
+        return super().delete_view(request, object_id, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
