@@ -64,6 +64,13 @@ def render_markdown(result):
                 f"{export['min_s']:.2f}–{export['max_s']:.2f} s | — | — | "
                 f"≥ 150,000 rows/s: {rate_ok}; ≤ 100 MB: {rss_ok} |"
             )
+    if (match := result.get("matching")) and match.get("median_ms") is not None:
+        worst = match["worst_median_ms"]
+        lines.append(
+            f"| {match['label']}, {match['candidates_timed']} candidates | "
+            f"{match['median_ms']:.1f} ms (worst {worst:.1f} ms) | — | — | 1 | "
+            f"{_verdict_ms(worst, match['target_ms'])} (worst) |"
+        )
     lines += peer.render(result.get("served"), result.get("peer"))
     lines.append("")
     return "\n".join(lines)

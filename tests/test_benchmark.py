@@ -57,7 +57,8 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert "| Measurement | Median | Min–max | SQL floor | Queries | Target |" in markdown
     assert all(page["status"] == 200 for page in result["pages"])
     table = markdown.split("\n\n")[1]
-    assert table.count("\n| ") == len(PAGES) + 2  # header, pages, COPY, export
+    assert table.count("\n| ") == len(PAGES) + 3  # header, pages, COPY, export, matching
+    assert "match suggestion for one candidate" in markdown
     # Through gunicorn: the claim page (one with a GRADE assessment) and the floor page.
     served = result["served"]
     assert [served[name]["requests"] for name in ("claim", "methodology")] == [41, 41]
