@@ -9,10 +9,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
+from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -177,3 +178,35 @@ def page_appearances(claim: Claim) -> list[Shown]:
         )  # fmt: skip
     shown.sort(key=lambda item: (item.found_at, item.pk))
     return shown
+
+
+# --- SQLite: the counting triggers after a migration -----------------------------------------
+
+
+def repair_after_migrate(sender, using="default", **kwargs) -> None:
+    """post_migrate receiver (SQLite): a migration that rebuilds claims_appearance drops its
+    triggers (SQLite rebuilds a table to alter it); put them back and recount every claim.
+    Nothing to do elsewhere, nor before migration 0017."""
+    db = connections[using]
+    if db.vendor != "sqlite":
+        return
+    wanted = import_module("claims.migrations.0017_appearances")
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') "
+            "AND (name = 'claims_appearance' OR tbl_name = 'claims_appearance')"
+        )
+        present = {name for (name,) in cursor.fetchall()}
+        triggers = {statement.split()[2] for statement in wanted.SQLITE_TRIGGERS}
+        if "claims_appearance" not in present or triggers <= present:
+            return
+        for statement in [*wanted.SQLITE_DROP, *wanted.SQLITE_TRIGGERS]:
+            cursor.execute(statement)
+        cursor.execute(RECOUNT_ALL)
+
+
+# Every claim's count and first-appearance copy, as the triggers keep them one by one.
+RECOUNT_ALL = (
+    "UPDATE claims_claim SET appearance_count = (SELECT count(DISTINCT a.source_id) "
+    "FROM claims_appearance a WHERE a.claim_id = claims_claim.id)"
+)

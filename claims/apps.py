@@ -9,10 +9,14 @@ class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import fts, text
+        from . import appearances, fts, text
 
         # For SQLite (each receiver does nothing elsewhere): the SQL functions our queries call
         # (claims.text), and the full-text index's triggers put back after a migration rebuilt
         # the claims table (claims.fts).
         connection_created.connect(text.register_sqlite_functions, dispatch_uid="claims_sqlite")
         post_migrate.connect(fts.repair_after_migrate, sender=self, dispatch_uid="claims_fts")
+        # The appearances' counting triggers likewise (claims.appearances).
+        post_migrate.connect(
+            appearances.repair_after_migrate, sender=self, dispatch_uid="claims_appearances"
+        )

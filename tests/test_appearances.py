@@ -435,3 +435,22 @@ def test_a_claim_loaded_before_an_older_text_was_linked_does_not_undo_it_when_sa
     fresh = Claim.objects.get(pk=claim.pk)
     assert (fresh.source_id, fresh.quote_start) == (older.source_id, older.quote_start)
     assert (fresh.appearance_count, fresh.rationale) == (2, "Edited after the link.")
+
+
+def test_sqlite_triggers_dropped_by_a_table_rebuild_come_back_after_migrate():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite rebuilds a table to alter it, dropping its triggers")
+    claim = ClaimFactory(published=True)
+    with connection.cursor() as cursor:
+        for kind in ("insert", "delete", "update"):
+            cursor.execute(f"DROP TRIGGER claims_appearance_count_{kind}")
+    link(claim, copied_source())  # counted by nobody
+    assert Claim.objects.get(pk=claim.pk).appearance_count == 1
+
+    appearances.repair_after_migrate(sender=None)
+
+    assert Claim.objects.get(pk=claim.pk).appearance_count == 2
+    link(claim, copied_source())
+    assert Claim.objects.get(pk=claim.pk).appearance_count == 3
