@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from . import revisions, services
-from .models import Claim, ClaimRevision, Evidence, PublicChange
-from .scales import ChangeKind, RevisionStatus, Stance, Status
+from .models import Claim, ClaimRevision, ErrorReport, Evidence, PublicChange
+from .scales import ChangeKind, ReportStatus, RevisionStatus, Stance, Status
 from .services import OPEN, StaleEdit, WorkflowError
 
 # What can be merged, either way; a rejected claim is not a claim, a merged one is gone.
@@ -173,6 +173,8 @@ def merge_claims(
     _move_appearances(result, user)
     _move_evidence(result, user)
     result.repointed = _repoint(merged, survivor, user)
+    # Readers' open reports were about what the survivor now shows: its editors answer them.
+    ErrorReport.objects.filter(claim=merged, status=ReportStatus.OPEN).update(claim=survivor)
     _keep_first_appearance(survivor)
     if approval and survivor.status == Status.PUBLISHED:
         stances = list(survivor.evidence.values_list("stance", flat=True))

@@ -531,3 +531,21 @@ def test_a_reviewer_merges_two_unpublished_claims_at_once_with_nothing_logged(cl
     assert len(assert_appearances_hold(survivor)) == 2
     assert not PublicChange.objects.exists()
     assert not ClaimRevision.objects.exists()
+
+
+def test_readers_open_reports_follow_the_merged_claim_to_the_survivor(client, pair):
+    from claims.models import ErrorReport
+    from claims.scales import ReportStatus
+
+    merged, survivor = pair["merged"], pair["survivor"]
+    open_report = ErrorReport.objects.create(claim=merged, text="The quote is wrong.")
+    closed = ErrorReport.objects.create(
+        claim=merged, text="Typo.", status=ReportStatus.CLOSED, closing_note="Fixed."
+    )
+
+    response = confirm(client, staff_in("Editors", username="ed2"), merged, survivor)
+
+    assert response.status_code == 302
+    open_report.refresh_from_db()
+    closed.refresh_from_db()
+    assert (open_report.claim_id, closed.claim_id) == (survivor.pk, merged.pk)
