@@ -58,28 +58,15 @@ def add_appearance(
         added_by=user,
     )
     appearance._history_user = user
-    if current.appearances.filter(
-        source=source, quote_start=quote_start, quote_end=quote_end
-    ).exists():
-        raise ValidationError(
-            f"This passage of “{Truncator(source.title).chars(60)}” is already an appearance "
-            f"of claim #{current.pk}."
-        )
     try:
         with transaction.atomic():
             appearance.save()
-    except IntegrityError as error:  # a concurrent link of the same passage
-        raise ValidationError("This passage was linked to the claim a moment ago.") from error
+    except IntegrityError as error:  # the unique passage constraint, however it came twice
+        raise ValidationError(
+            f"This passage of “{Truncator(source.title).chars(60)}” is already an appearance "
+            f"of claim #{current.pk}."
+        ) from error
     return appearance
-
-
-def claim_appearances(claim: Claim) -> list[Appearance]:
-    """The claim's appearances, oldest first, each with its source's title and address."""
-    return list(
-        claim.appearances.oldest_first()
-        .select_related("source")
-        .defer("source__text", "source__note")
-    )
 
 
 # --- what a claim page shows of them -------------------------------------------------------

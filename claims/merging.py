@@ -279,17 +279,9 @@ def _repoint(merged: Claim, survivor: Claim, user) -> int:
 
 
 def _keep_first_appearance(survivor: Claim) -> None:
-    """The survivor's own source, quote and offsets are its oldest appearance, which may now
-    be one the merged claim brought (it was made earlier)."""
-    oldest = survivor.appearances.oldest_first().first()
-    if oldest is None:
-        return
-    survivor.source_id = oldest.source_id
-    survivor.quote, survivor.quote_start, survivor.quote_end = (
-        oldest.quote,
-        oldest.quote_start,
-        oldest.quote_end,
-    )
+    """The survivor's own source, quote and offsets, as the triggers left them: its oldest
+    appearance, which may now be one the merged claim brought (it was made earlier)."""
+    survivor.refresh_from_db(fields=["source", "quote", "quote_start", "quote_end"])
     # The appearance already holds these values: Claim.save() need not write it again.
     survivor._loaded_quote = survivor._quote_key()
 

@@ -86,7 +86,7 @@ def compare(claim: Claim, other: Claim) -> list[tuple[str, str, str]]:
     """Both claims side by side: what a reviewer checks before merging."""
 
     def facts(c: Claim) -> list[str]:
-        first = c.appearances.oldest_first().select_related("source").first()
+        # A claim's own quote is its first appearance (kept so by the database).
         return [
             f"#{c.pk}",
             c.statement,
@@ -95,7 +95,7 @@ def compare(claim: Claim, other: Claim) -> list[tuple[str, str, str]]:
             str(c.appearance_count),
             str(c.appearances.count()),
             str(c.evidence.count()),
-            f"“{Truncator(first.quote).chars(120)}” in “{first.source.title}”" if first else "—",
+            f"“{Truncator(c.quote).chars(120)}” in “{c.source.title}”",
         ]
 
     labels = ["Claim", "Statement", "Status", "Grade / verdict", "Texts", "Appearances",
