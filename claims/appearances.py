@@ -189,11 +189,14 @@ def repair_after_migrate(sender, using="default", **kwargs) -> None:
             return
         for statement in [*wanted.SQLITE_DROP, *wanted.SQLITE_TRIGGERS]:
             cursor.execute(statement)
-        cursor.execute(RECOUNT_ALL)
+        for statement in RECOUNT_ALL:
+            cursor.execute(statement)
 
 
-# Every claim's count and first-appearance copy, as the triggers keep them one by one.
+# Every claim's count and first-appearance copy, by the restored triggers themselves (a no-op
+# update of each appearance fires them); a claim left with none counts none.
 RECOUNT_ALL = (
-    "UPDATE claims_claim SET appearance_count = (SELECT count(DISTINCT a.source_id) "
-    "FROM claims_appearance a WHERE a.claim_id = claims_claim.id)"
+    "UPDATE claims_appearance SET claim_id = claim_id",
+    "UPDATE claims_claim SET appearance_count = 0 WHERE appearance_count <> 0 AND NOT EXISTS "
+    "(SELECT 1 FROM claims_appearance a WHERE a.claim_id = claims_claim.id)",
 )
