@@ -17,6 +17,12 @@ class ClaimColumn:
     # What the value is: free "text" (made formula-safe in the CSV), a "code" of a scale,
     # a "number" or a "timestamp"; a column without a field is computed by the export.
     value: str = "text"
+    # Its key in the JSON API when not `name` (there, "appearances" lists the texts).
+    json_key: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.json_key or self.name
 
 
 CLAIM_COLUMNS: tuple[ClaimColumn, ...] = (
@@ -37,7 +43,14 @@ CLAIM_COLUMNS: tuple[ClaimColumn, ...] = (
     ClaimColumn("contradicting", "Contradicting", None, value="number"),
     ClaimColumn("citations", "Citations", None),
     # In how many texts the claim is made (its appearances' distinct sources).
-    ClaimColumn("appearances", "Texts", "appearance_count", on_page=True, value="number"),
+    ClaimColumn(
+        "appearances",
+        "Texts",
+        "appearance_count",
+        on_page=True,
+        value="number",
+        json_key="appearance_count",
+    ),
     ClaimColumn("reviewed_at", "Reviewed", "reviewed_at", on_page=True, value="timestamp"),
     ClaimColumn("url", "URL", None, value="url"),
 )

@@ -95,7 +95,7 @@ def claim_url_parts() -> tuple[str, str]:
 # --- the generic writer ---------------------------------------------------------------------
 
 
-def _evidence_by_claim(claim_ids: list[int], using: str) -> dict[int, list[tuple]]:
+def evidence_by_claim(claim_ids: list[int], using: str) -> dict[int, list[tuple]]:
     """Each claim's (stance, reference) pairs, in attachment order: one query per chunk."""
     rows = (
         Evidence.objects.using(using)
@@ -155,7 +155,7 @@ def _generic_rows(queryset: QuerySet, url_parts: tuple[str, str]) -> Iterator[li
     fields = [column.field for column in STORED]
     rows = queryset.values_list(*fields, "slug").iterator(chunk_size=CHUNK_SIZE)
     while chunk := list(islice(rows, CHUNK_SIZE)):
-        evidence = _evidence_by_claim([row[0] for row in chunk], queryset.db)
+        evidence = evidence_by_claim([row[0] for row in chunk], queryset.db)
         yield [[make(row, evidence.get(row[0], ())) for make in makers] for row in chunk]
 
 

@@ -165,12 +165,13 @@ class ClaimPage:
 MAX_TITLE = 300
 
 
-def claim_page(params: QueryDict) -> ClaimPage:
-    """Everything /claims/?<params> shows: rows, counts, pager, facets, chips and notes."""
+def claim_page(params: QueryDict, *, table: bool = True) -> ClaimPage:
+    """Everything /claims/?<params> shows: rows, counts, pager, facets, chips and notes;
+    `table` False leaves out the HTML table (the JSON API's page)."""
     selection = select_claims(params)
     page = ClaimPage(selection)
     if selection.errors:
-        page.table = ClaimTable([], params=selection.usable_params)
+        page.table = ClaimTable([], params=selection.usable_params) if table else None
         return page
     number, note = parse_page(params.get("page"))
     after, before = parse_id(params.get("after")), parse_id(params.get("before"))
@@ -189,6 +190,8 @@ def claim_page(params: QueryDict) -> ClaimPage:
     page.notes = [note for note in page.notes if note] + _bound_notes(page)
     page.facets = _facets(selection, page.counts)
     page.chips = _chips(selection)
+    if not table:
+        return page
     highlight = highlight_pattern(selection.text) if selection.text else None
     page.table = ClaimTable(
         page.rows, highlight_pattern=highlight, params=params, order_by=selection.sort or None

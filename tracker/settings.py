@@ -110,6 +110,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The JSON API is open data: any site may read it from a browser (GET; never with cookies).
+# Nothing else is shared across origins, and nothing but reading is allowed.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ("GET",)
+CORS_ALLOW_CREDENTIALS = False
 
 INSTALLED_APPS = [
     # django.contrib.admin with a guarded "view on site" and 400s for hostile requests.
@@ -126,12 +132,15 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    "corsheaders",
     "claims",
     "bench",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that may answer on its own (a 503, a redirect), so those carry CORS too.
+    "corsheaders.middleware.CorsMiddleware",
     "claims.health.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -8,6 +8,7 @@ from claims.sitemaps import SITEMAPS, sitemap_index
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz),
+    path("api/v1/", include("claims.api.urls")),
     # An index, so that a million claims spread over sitemap pages of 10,000 URLs each.
     path("sitemap.xml", sitemap_index, name="sitemap"),
     path(

@@ -1,0 +1,1 @@
+"""The public, read-only JSON API under /api/v1/ (docs/api.md)."""
