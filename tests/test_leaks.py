@@ -257,3 +257,99 @@ def test_a_hidden_claims_reference_list_is_not_found(reader, world, fmt):
 
     assert response.status_code == 404
     assert "Zorblax" not in body(response)
+
+
+# --- the JSON API: every URL ---------------------------------------------------------------
+
+
+def _api(reader, url):
+    response = reader.get(f"/api/v1/{url}")
+    return response, body(response)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?q=zorblax", "?q=kratom", "?grade=high", "?sort=-grade", "?verdict=supported"]
+)
+def test_api_claims_list_only_the_published_claim_and_count_only_it(reader, world, query):
+    response, text = _api(reader, f"claims/{query}")
+
+    assert response.status_code == 200
+    assert_nothing_hidden(text, world)
+    page = response.json()
+    expected = (
+        [] if query in {"?q=zorblax", "?grade=high", "?verdict=supported"} else [world["public"].pk]
+    )
+    assert [item["id"] for item in page["results"]] == expected
+    assert page["counts"]["total"] == len(expected)
+    assert page["counts"]["grade"]["high"] == 0
+    assert page["counts"]["verdict"]["supported"] == 0
+
+
+def test_api_claims_filtered_by_the_hidden_claims_own_source_are_absent(reader, world):
+    response, text = _api(reader, f"claims/?source={world['lonely'].source_id}")
+
+    assert response.status_code == 400  # a text no published claim makes is not a choice
+    assert_nothing_hidden(text, world)
+
+
+@pytest.mark.parametrize("which", ["hidden", "lonely"])
+def test_api_hidden_claim_document_is_not_found(reader, world, which):
+    # Never public (a merged claim that was public once answers 301: tests/test_api.py).
+    response, text = _api(reader, f"claims/{world[which].slug}/")
+
+    assert response.status_code == 404
+    assert "Zorblax" not in text
+
+
+def test_api_published_claim_document_shows_nothing_of_the_hidden_one(reader, world):
+    shared = world["public"].evidence.get().citation
+    EvidenceFactory(claim=world["hidden"], citation=shared, finding="Zorblax finding")
+    response, text = _api(reader, f"claims/{world['public'].slug}/")
+
+    assert response.status_code == 200
+    assert_nothing_hidden(text, world)
+    assert [a["quote"] for a in response.json()["appearances"]] == [world["public"].quote]
+
+
+def test_api_sources_list_and_documents_show_only_public_texts(reader, world):
+    response, text = _api(reader, "sources/")
+    shared, text_of = world["public"].source, world["lonely"].source
+
+    assert [item["id"] for item in response.json()["results"]] == [shared.pk]
+    assert_nothing_hidden(text, world)
+    response, text = _api(reader, f"sources/{shared.pk}/")
+    assert [claim["id"] for claim in response.json()["claims"]] == [world["public"].pk]
+    assert_nothing_hidden(text, world)
+    assert _api(reader, f"sources/{text_of.pk}/")[0].status_code == 404
+
+
+@pytest.mark.parametrize("stance", ["", "?stance=supports"])
+def test_api_citations_show_only_works_published_claims_cite(reader, world, stance):
+    shared = world["public"].evidence.get().citation
+    EvidenceFactory(claim=world["hidden"], citation=shared, finding="Zorblax finding")
+    hidden_work = world["hidden"].evidence.exclude(citation=shared).get().citation
+
+    response, text = _api(reader, "citations/")
+    assert [item["id"] for item in response.json()["results"]] == [shared.pk]
+    assert_nothing_hidden(text, world)
+    response, text = _api(reader, f"citations/{shared.pk}/{stance}")
+    assert response.status_code == 200
+    assert_nothing_hidden(text, world)
+    assert [c["id"] for g in response.json()["stances"] for c in g["claims"]] == [
+        world["public"].pk
+    ]
+    response, text = _api(reader, f"citations/{hidden_work.pk}/")
+    assert response.status_code == 404
+    assert "Zorblax" not in text
+
+
+@pytest.mark.parametrize("key", ["after", "before"])
+def test_api_a_cursor_at_a_hidden_claim_reads_as_one_that_never_existed(reader, world, key):
+    missing = Claim.objects.order_by("-pk").first().pk + 1000
+    hidden, hidden_text = _api(reader, f"claims/?{key}={world['hidden'].pk}")
+    absent, absent_text = _api(reader, f"claims/?{key}={missing}")
+
+    assert hidden.status_code == absent.status_code == 200
+    assert hidden.json()["results"] == absent.json()["results"]
+    assert hidden.json()["notes"] == absent.json()["notes"]
+    assert_nothing_hidden(hidden_text, world)
