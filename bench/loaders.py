@@ -137,6 +137,7 @@ def analyze() -> None:
     tables = ", ".join(m._meta.db_table for m in (Source, Claim, Citation, Evidence, Appearance))
     tables += ", claims_searchdoc, claims_facetcount, claims_facettotal"  # migration 0004
     tables += ", claims_claimsummary"  # migration 0005
+    tables += ", claims_gradeassessment, claims_rateddowncount"  # migration 0020
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             cursor.execute(f"ANALYZE {tables}")

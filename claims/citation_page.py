@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from .listing import PER_PAGE, parse_page
 from .models import Citation, Claim, Evidence
+from .pagers import PER_PAGE, parse_page
 from .scales import Stance, Status
 
 PREVIEW = 10  # claims each stance shows on the work's page; the rest on the stance's pages

@@ -58,6 +58,10 @@ class SideTables:
 
     tag: str
     count_column: str | None
+    # The count table that has `count_column`, when it is not claims_facetcount's; with
+    # `bits`, the column holds one bit per code, in `choices` order ("any of" is a mask).
+    count_table: str = ""
+    bits: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,8 +173,10 @@ FILTERS: tuple[ListFilter, ...] = (
         choices=tuple((domain, grading.DOMAIN_LABELS[domain]) for domain in grading.DOWN_DOMAINS),
         help_text="Claims whose GRADE assessment rated the evidence down for this reason",
         # The search table's tags hold 'rd:<domain>' for each domain rated down (migration
-        # 0012's triggers on the assessments); counts read the claims table.
-        side=SideTables(tag="rd:", count_column=COUNT_CLAIMS),
+        # 0012's triggers on the assessments); the counts, a mask of them (migration 0020).
+        side=SideTables(
+            tag="rd:", count_column="rated_down", count_table="claims_rateddowncount", bits=True
+        ),
         narrow_with=lambda queryset, domains: queryset.filter(rated_down_q(domains)),
     ),
 )
@@ -421,14 +427,21 @@ def _sorted(queryset: QuerySet, selection: Selection) -> QuerySet:
     # has them, so each ORDER BY matches a claim_pub_*_sort index exactly.
     nulls = {"nulls_last": True} if name in NULLABLE_SORTS else {}
     if chosen := selection.values.get(name) if name in SCALE_SORTS else None:
-        # Sorted by a scale and filtered on it: say the filter in the sort index's terms too,
-        # or the index scan walks every claim of the other grades before the first match.
-        scale = SCALE_SORTS[name]
-        positions = [i for i, member in enumerate(scale) if member.value in chosen]
-        queryset = queryset.alias(scale_position=expression).filter(scale_position__in=positions)
+        queryset = keep_scale_codes(queryset, name, chosen)
     if selection.sort.startswith("-"):
         return queryset.order_by(expression.desc(**nulls), "-pk")
     return queryset.order_by(expression.asc(**nulls), "pk")
+
+
+def keep_scale_codes(queryset: QuerySet, name: str, codes) -> QuerySet:
+    """`queryset`, sorted by the scale `name`, kept to its `codes` in the sort index's terms:
+    else the index scan walks every claim of the other codes before the first match (a filter
+    on the scale itself; or, claims/listing.py, the codes the counts found none of)."""
+    scale = SCALE_SORTS[name]
+    positions = [i for i, member in enumerate(scale) if member.value in codes]
+    return queryset.alias(**{f"{name}_position": SORT_FIELDS[name]}).filter(
+        **{f"{name}_position__in": positions}
+    )
 
 
 # --- links that keep the selection ----------------------------------------------------------

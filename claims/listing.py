@@ -16,7 +16,6 @@ So a page is one of three kinds: a ranked search page (PostgreSQL), a page reach
 or a numbered page; `claim_page` picks one and each has its own function below.
 """
 
-import math
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -29,7 +28,9 @@ from . import fasthtml, sidetables
 from .columns import PAGE_COLUMNS
 from .filters import (
     FILTERS,
+    SCALE_SORTS,
     Selection,
+    keep_scale_codes,
     known_params,
     parse_id,
     published_claims,
@@ -38,12 +39,20 @@ from .filters import (
     toggled,
 )
 from .models import Claim
+from .pagers import (
+    PER_PAGE,
+    Pager,
+    fit_page,
+    keyset_pager,
+    num_pages,
+    numbered_pager,
+    parse_page,
+)
 from .scales import Status
 from .search import highlight_pattern
 from .sidetables import Counts, search_bound
 from .tables import ClaimTable
 
-PER_PAGE = 25
 # From this many rows deep, a numbered page first picks its ids alone, then loads them.
 DEEP_OFFSET = 500
 # What a table row reads: its columns, the links (slug, source id) and, on a search page, the
@@ -52,22 +61,6 @@ ROW_FIELDS = ("pk", "slug", *(column.field for column in PAGE_COLUMNS if column.
 
 
 # --- what the page holds -----------------------------------------------------------------------
-
-
-@dataclass
-class Pager:
-    """The page links under the table: numbered (by ?page=) or Newer/Older (by keyset)."""
-
-    number: int | None = None  # None when reached by a keyset cursor: position unknown
-    num_pages: int | None = None
-    first_url: str = ""
-    previous_url: str = ""
-    next_url: str = ""
-    links: list = field(default_factory=list)  # (page number or None for a gap, url)
-
-    @property
-    def shown(self) -> bool:
-        return bool(self.previous_url or self.next_url or len(self.links) > 1)
 
 
 @dataclass
@@ -182,8 +175,10 @@ def claim_page(params: QueryDict, *, table: bool = True) -> ClaimPage:
             page.counts = sidetables.bounded_counts(selection)
         else:
             page.counts = sidetables.exact_counts(selection)
+        _skip_empty_codes(selection, page.counts)
         cursor = after is not None or before is not None
-        if selection.newest_first and cursor and "page" not in params:
+        # (An empty selection has no cursor to continue from: its first page, with no query.)
+        if selection.newest_first and cursor and "page" not in params and page.counts.total:
             _cursor_page(page, after=after, before=before)
         else:
             _numbered_page(page, number, note)
@@ -211,8 +206,24 @@ def _ranked_search_page(page: ClaimPage, number: int, note: str) -> None:
         found = sidetables.bounded_search(selection, offset=PER_PAGE * (fitted - 1), limit=PER_PAGE)
     page.counts = counts
     page.rows = rows_in_order(found.ids)
-    page.pager = numbered_pager(selection.params, fitted, _num_pages(counts.total))
+    page.pager = numbered_pager(selection.params, fitted, num_pages(counts.total))
     page.notes.append(note)
+
+
+def _skip_empty_codes(selection: Selection, counts: Counts) -> None:
+    """Sorted by grade or verdict: read only the codes the exact counts found claims of.
+
+    A filter that picks claims of a few grades (rated down for imprecision: moderate ones, at
+    1M) sorted by grade would otherwise walk the sort index through every claim of the other
+    grades first: 1.2 s, where the counts already say which grades hold matches.
+    """
+    name = selection.sort.lstrip("-")
+    if name not in SCALE_SORTS or not counts.exact:
+        return
+    present = [code for code, n in counts.facets.get(name, {}).items() if n]
+    if chosen := selection.values.get(name):
+        present = [code for code in present if code in chosen]
+    selection.queryset = keep_scale_codes(selection.queryset, name, present)
 
 
 def _cursor_page(page: ClaimPage, *, after: int | None, before: int | None) -> None:
@@ -239,8 +250,9 @@ def _numbered_page(page: ClaimPage, number: int, note: str) -> None:
     limit = PER_PAGE + (1 if keyset else 0)
     total = counts.total if counts.total_exact else None
     queryset = page_rows(selection.queryset, searching=bool(selection.text))
-    rows = slice_rows(queryset, offset, limit, total)
-    page.pager = numbered_pager(selection.params, number, _num_pages(counts.total))
+    # Nothing matches (the exact count says so): no query that would look for it everywhere.
+    rows = [] if total == 0 else slice_rows(queryset, offset, limit, total)
+    page.pager = numbered_pager(selection.params, number, num_pages(counts.total))
     if keyset and len(rows) > PER_PAGE:
         # Onward from here by keyset: as fast at page 20,000 as at page 2.
         page.pager.next_url = querystring(selection.params, after=[str(rows[PER_PAGE - 1].pk)])
@@ -316,92 +328,6 @@ def _chips(selection: Selection) -> list[Chip]:
     if selection.text:
         chips.append(Chip(f"Search: {selection.text}", querystring(params, q=None)))
     return chips
-
-
-# --- pagers ----------------------------------------------------------------------------------
-
-
-def _num_pages(total: int) -> int:
-    return max(1, math.ceil(total / PER_PAGE))
-
-
-def _page_url(params: QueryDict, number: int) -> str:
-    return querystring(params, page=[str(number)])
-
-
-def numbered_pager(params: QueryDict, number: int, num_pages: int) -> Pager:
-    pager = Pager(number=number, num_pages=num_pages)
-    if number > 1:
-        pager.previous_url = _page_url(params, number - 1)
-    if number < num_pages:
-        pager.next_url = _page_url(params, number + 1)
-    shown = sorted({1, 2, num_pages - 1, num_pages, *range(number - 2, number + 3)})
-    previous = 0
-    for p in shown:
-        if not 1 <= p <= num_pages:
-            continue
-        if p > previous + 1:
-            pager.links.append((None, ""))
-        pager.links.append((p, _page_url(params, p)))
-        previous = p
-    return pager
-
-
-def keyset_pager(params: QueryDict, rows, more, after, before) -> Pager:
-    """Newer/Older links around a page reached by cursor; `more` is None on the first page."""
-
-    def cursor(key: str, pk: int) -> str:
-        return querystring(params, **{key: [str(pk)]})
-
-    pager = Pager(first_url=querystring(params))
-    if more is None:  # fell back to the first page
-        pager.number = 1
-        if len(rows) > PER_PAGE:
-            pager.next_url = cursor("after", rows[PER_PAGE - 1].pk)
-        return pager
-    shown = rows[:PER_PAGE]
-    if not shown:
-        pager.previous_url = cursor("before", after)
-        return pager
-    if after is not None:
-        pager.previous_url = cursor("before", shown[0].pk)
-        if more:
-            pager.next_url = cursor("after", shown[-1].pk)
-    else:
-        pager.next_url = cursor("after", shown[-1].pk)
-        if more:
-            pager.previous_url = cursor("before", shown[0].pk)
-    return pager
-
-
-def parse_page(raw: str | None) -> tuple[int, str]:
-    """The page number asked for (1 if unusable, -1 for the last) and what to tell the reader."""
-    if raw is None or raw.strip() == "":
-        return 1, ""
-    raw = raw.strip()
-    if not raw.isascii() or not raw.isdigit():
-        return 1, f"“{raw[:40]}” is not a page number, so this is page 1."
-    number = int(raw)
-    if number < 1:
-        return -1, "Pages start at 1, so this is the last page."
-    return number, ""
-
-
-def fit_page(number: int, total: int, message: str, *, exact: bool = True) -> tuple[int, str]:
-    """Clamp `number` to the pages `total` rows make (-1 means the last page); `exact` False
-    when `total` is the search bound, not the number of matches."""
-    pages = _num_pages(total)
-    if number == -1:
-        return pages, message
-    if number > pages:
-        if not exact:
-            return pages, (
-                f"There is no page {number} here: pages stop at {pages}, the first {total} "
-                "matches. This is the last one; add a word or a filter to narrow the search."
-            )
-        noun = f"{pages} page" + ("s" if pages != 1 else "")
-        return pages, f"There is no page {number}: this selection has {noun}. This is the last one."
-    return number, message
 
 
 # --- rows ------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ Migration 0004 keeps three tables exact by triggers on every write to the claims
 `claims_searchdoc` (one narrow row per published claim: its search vector, the filtered
 columns, and every filter value as a lexeme in `tags`), `claims_facetcount` (published claims
 per subject, grade, verdict and claim type) and `claims_facettotal` (the same, summed over
-subjects). Each filter says how it reads in them (claims/filters.py, `ListFilter.side`).
+subjects); migration 0020 adds `claims_rateddowncount` (the same per subject, with the GRADE
+domains rated down, for the claims rated down at all). Each filter says how it reads in them
+(claims/filters.py, `ListFilter.side`).
 
 Counts (the total, and a count per code of each faceted filter, grade and verdict) come from
 one grid of counts per (grade, verdict), computed with every other filter; each number is a sum
@@ -95,18 +97,33 @@ FACETTOTAL_COLUMNS = {"grade", "verdict", "claim_type"}
 
 
 def _count_table_grid(selection: Selection) -> list | None:
-    """The grid from the count tables, or None when an active filter has no count column."""
-    where, args = [], []
+    """The grid from the count tables, or None when an active filter has no count column (or
+    two filters need different count tables)."""
+    where, args, tables = [], [], set()
     for spec in selection.active:
         _missing_side_form(spec)
         if spec.faceted:
             continue
-        if spec.side.count_column is registry.COUNT_CLAIMS:
+        side = spec.side
+        if side.count_column is registry.COUNT_CLAIMS:
             return None
-        where.append(f"{spec.side.count_column} = ANY(%s)")
-        args.append([spec.side_value(v) for v in selection.values[spec.param]])
+        values = selection.values[spec.param]
+        if side.bits:
+            codes = [code for code, _ in spec.choices]
+            where.append(f"{side.count_column} & %s <> 0")
+            args.append(sum(1 << codes.index(value) for value in set(values)))
+        else:
+            where.append(f"{side.count_column} = ANY(%s)")
+            args.append([spec.side_value(v) for v in values])
+        if side.count_table:
+            tables.add(side.count_table)
+    if len(tables) > 1:
+        return None
     used = {spec.side.count_column for spec in selection.active}
-    table = "claims_facettotal" if used <= FACETTOTAL_COLUMNS else "claims_facetcount"
+    if tables:
+        table = tables.pop()
+    else:
+        table = "claims_facettotal" if used <= FACETTOTAL_COLUMNS else "claims_facetcount"
     columns = ", ".join(_faceted_columns())
     sql = f"SELECT {columns}, sum(n)::bigint FROM {table}"  # nosec B608 # fixed names
     if where:

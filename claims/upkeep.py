@@ -1,9 +1,9 @@
 """Check the PostgreSQL side tables against what their triggers compute, and rebuild them.
 
-The triggers of migrations 0002, 0004 and 0005 keep claims_searchdoc, claims_facetcount,
-claims_facettotal, claims_claimsummary and each claim's search vector exact on every write,
-but a write with triggers off (`pg_restore --disable-triggers`, `session_replication_role =
-replica`) leaves them silently wrong.
+The triggers of migrations 0002, 0004, 0005 and 0020 keep claims_searchdoc, claims_facetcount,
+claims_facettotal, claims_claimsummary, claims_rateddowncount and each claim's search vector
+exact on every write, but a write with triggers off (`pg_restore --disable-triggers`,
+`session_replication_role = replica`) leaves them silently wrong.
 
 The expected content is computed by the triggers' own SQL, read from the database, never
 restated here, so a column or tag added to a trigger later is checked without editing this
@@ -56,9 +56,19 @@ FILLS = (
         reads=("claims_evidence", "claims_citation"),
         call="0",  # every link has an id above 0
     ),
+    Fill(
+        "claims_rateddowncount_fill",
+        ("claims_rateddowncount",),
+        reads=(CLAIMS, "claims_gradeassessment"),
+        call="0",  # every claim has an id above 0
+    ),
 )
 # A delete leaves a count row at n = 0 rather than removing it: the same as no row.
-ABSENT_WHEN = {"claims_facetcount": "n = 0", "claims_facettotal": "n = 0"}
+ABSENT_WHEN = {
+    "claims_facetcount": "n = 0",
+    "claims_facettotal": "n = 0",
+    "claims_rateddowncount": "n = 0",
+}
 EXAMPLES = 5
 
 

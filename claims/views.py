@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import appearances, detail, export, grading, listing, merging, reports
+from . import appearances, detail, export, grading, listing, merging, pagers, reports
 from .clientip import client_address
 from .filters import select_claims
 from .findings import summary_of_findings
@@ -179,7 +179,7 @@ def _page_message(raw: str | None, paginator: Paginator) -> str:
     """Explain a page number we could not honour (Django then shows the first or last page)."""
     if raw is None or raw == "":
         return ""
-    number, message = listing.parse_page(raw)
+    number, message = pagers.parse_page(raw)
     if message or number <= paginator.num_pages:
         return message
     pages = f"{paginator.num_pages} page" + ("s" if paginator.num_pages != 1 else "")

@@ -83,6 +83,8 @@ QUERIES = [
     "?subject=KRATOM&sort=-reviewed_at",
     "?q=kratom&sort=appearances",
     "?rated_down=risk_of_bias",
+    "?rated_down=risk_of_bias&sort=-grade",  # reads only the grades the counts found
+    "?rated_down=risk_of_bias&sort=verdict&verdict=unsupported",
 ]
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from claims.models import Claim
 from claims.scales import Grade, Status
 
-from .factories import ClaimFactory, EvidenceFactory
+from .factories import ClaimFactory, EvidenceFactory, GradeAssessmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ TABLES = [
     "claims_facetcount",
     "claims_facettotal",
     "claims_claimsummary",
+    "claims_rateddowncount",
 ]
 
 
@@ -83,6 +84,7 @@ def test_writes_with_triggers_off_are_found_repaired_and_then_clean(postgres_onl
         Claim.objects.filter(pk=regraded.pk).update(grade=Grade.HIGH)
         Claim.objects.filter(pk=deleted.pk).delete()
         EvidenceFactory(claim=kept)
+        GradeAssessmentFactory(claim=kept, imprecision=-1)
 
     returncode, report = drifted()
 
@@ -92,9 +94,10 @@ def test_writes_with_triggers_off_are_found_repaired_and_then_clean(postgres_onl
     assert f"claims_claim: 1 wrong (e.g. {added.pk})\n" in report  # its search vector
     assert (
         f"claims_searchdoc: 1 missing (e.g. {added.pk}), 1 extra (e.g. {deleted.pk}), "
-        f"1 wrong (e.g. {regraded.pk})\n"
+        f"2 wrong (e.g. {kept.pk}, {regraded.pk})\n"  # a grade; an assessment's tag
     ) in report
     assert f"claims_claimsummary: 1 wrong (e.g. {kept.pk})\n" in report
+    assert "claims_rateddowncount: 1 missing (e.g. (8,kratom,low,unsupported,efficacy))" in report
 
     returncode, report = drifted("--repair")
 
@@ -132,3 +135,52 @@ def test_a_tag_added_to_the_trigger_later_is_checked_without_editing_the_checker
     assert returncode == 1
     assert f"claims_searchdoc: {len(claims)} wrong" in report
     assert check().count(": clean (") == len(TABLES)
+
+
+def rated_down_counts() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rated_down, subject_lower, grade, n::int FROM claims_rateddowncount "
+            "WHERE n <> 0 ORDER BY 1, 2, 3"
+        )
+        return cursor.fetchall()
+
+
+def test_rated_down_counts_follow_every_write_to_claims_and_assessments(postgres_only):
+    """Migration 0020's triggers: each write moves the counts it should, and no more."""
+    first, second = ClaimFactory.create_batch(2, published=True, subject="Kratom")
+    draft = ClaimFactory(status=Status.IN_REVIEW)
+    GradeAssessmentFactory(claim=draft, risk_of_bias=-1)  # not published: not counted
+    assessment = GradeAssessmentFactory(claim=first, risk_of_bias=-1, imprecision=-2)
+    GradeAssessmentFactory(claim=second)  # nothing rated down: not counted
+    assert rated_down_counts() == [(9, "kratom", "very_low", 1)]
+
+    assessment.imprecision = 0
+    assessment.risk_of_bias_note = "Unblinded."
+    assessment.save()
+    assert rated_down_counts() == [(1, "kratom", "very_low", 1)]
+
+    Claim.objects.filter(pk=first.pk).update(grade=Grade.LOW, subject="KRATOM tea")
+    assert rated_down_counts() == [(1, "kratom tea", "low", 1)]
+
+    Claim.objects.filter(pk__in=[first.pk, draft.pk]).update(status=Status.REJECTED)
+    assert rated_down_counts() == []
+    Claim.objects.filter(pk=first.pk).update(status=Status.PUBLISHED)
+    assert rated_down_counts() == [(1, "kratom tea", "low", 1)]
+
+    draft.assessment.delete()
+    first.delete()  # its assessment first, as Django deletes
+    assert rated_down_counts() == []
+    assert check().count(": clean (") == len(TABLES)
+
+
+def test_rated_down_bits_follow_the_filters_codes():
+    """The count table's bit i is the rated_down filter's i-th code (migration 0020)."""
+    from importlib import import_module
+
+    from claims.filters import filters_by_param
+
+    migration = import_module("claims.migrations.0020_rated_down_counts")
+    codes = [code for code, _ in filters_by_param()["rated_down"].choices]
+
+    assert list(migration.DOMAINS) == codes

@@ -209,6 +209,18 @@ def test_claim_list_query_count_is_flat(client, django_assert_num_queries, n_cla
     assert len(response.context["page"].table.rows) == n_claims
 
 
+@pytest.mark.parametrize("query", ["?grade=high", "?grade=high&after=5", "?grade=high&sort=claim"])
+def test_an_empty_selection_reads_its_counts_and_no_rows(client, django_assert_num_queries, query):
+    """The exact counts say nothing matches: no query looks for rows through every claim."""
+    ClaimFactory.create_batch(3, published=True)  # very low
+
+    with django_assert_num_queries(1):
+        response = client.get(LIST + query)
+
+    assert response.context["page"].rows == []
+    assert response.context["page"].notes == []
+
+
 @pytest.mark.parametrize("n_sources", [1, 3])
 def test_claim_list_source_filter_query_count_is_flat(client, django_assert_num_queries, n_sources):
     claims = [ClaimFactory(published=True) for _ in range(n_sources)]
@@ -490,6 +502,18 @@ def test_source_page_query_count_is_flat(client, django_assert_num_queries, n_cl
         response = client.get(source.get_absolute_url())
 
     assert len(response.context["claims"]) == n_claims
+
+
+@pytest.mark.parametrize("query", ["?grade=high", "?grade=high&after=5", "?grade=high&sort=claim"])
+def test_an_empty_selection_reads_its_counts_and_no_rows(client, django_assert_num_queries, query):
+    """The exact counts say nothing matches: no query looks for rows through every claim."""
+    ClaimFactory.create_batch(3, published=True)  # very low
+
+    with django_assert_num_queries(1):
+        response = client.get(LIST + query)
+
+    assert response.context["page"].rows == []
+    assert response.context["page"].notes == []
 
 
 @pytest.mark.parametrize("n_sources", [1, 3])

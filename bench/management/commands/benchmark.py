@@ -59,8 +59,8 @@ from bench.report import render_markdown
 from bench.spread import spread_pages
 from bench.vocabulary import COMMON_PHRASE
 from claims.export import COPY_SETTINGS
-from claims.listing import PER_PAGE
 from claims.models import Citation, Claim, Evidence
+from claims.pagers import PER_PAGE
 from claims.scales import Status
 
 COMMON_SHARE = 0.13  # the "common word": about 13 % of claims match

@@ -1,0 +1,110 @@
+"""The page links under a list: numbered (`?page=N`) or Newer/Older by keyset cursor, and what
+to tell a reader whose page number could not be honoured."""
+
+import math
+from dataclasses import dataclass, field
+
+from django.http import QueryDict
+
+from .filters import querystring
+
+PER_PAGE = 25
+
+
+@dataclass
+class Pager:
+    """The page links under the table: numbered (by ?page=) or Newer/Older (by keyset)."""
+
+    number: int | None = None  # None when reached by a keyset cursor: position unknown
+    num_pages: int | None = None
+    first_url: str = ""
+    previous_url: str = ""
+    next_url: str = ""
+    links: list = field(default_factory=list)  # (page number or None for a gap, url)
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.previous_url or self.next_url or len(self.links) > 1)
+
+
+def num_pages(total: int) -> int:
+    return max(1, math.ceil(total / PER_PAGE))
+
+
+def _page_url(params: QueryDict, number: int) -> str:
+    return querystring(params, page=[str(number)])
+
+
+def numbered_pager(params: QueryDict, number: int, num_pages: int) -> Pager:
+    pager = Pager(number=number, num_pages=num_pages)
+    if number > 1:
+        pager.previous_url = _page_url(params, number - 1)
+    if number < num_pages:
+        pager.next_url = _page_url(params, number + 1)
+    shown = sorted({1, 2, num_pages - 1, num_pages, *range(number - 2, number + 3)})
+    previous = 0
+    for p in shown:
+        if not 1 <= p <= num_pages:
+            continue
+        if p > previous + 1:
+            pager.links.append((None, ""))
+        pager.links.append((p, _page_url(params, p)))
+        previous = p
+    return pager
+
+
+def keyset_pager(params: QueryDict, rows, more, after, before) -> Pager:
+    """Newer/Older links around a page reached by cursor; `more` is None on the first page."""
+
+    def cursor(key: str, pk: int) -> str:
+        return querystring(params, **{key: [str(pk)]})
+
+    pager = Pager(first_url=querystring(params))
+    if more is None:  # fell back to the first page
+        pager.number = 1
+        if len(rows) > PER_PAGE:
+            pager.next_url = cursor("after", rows[PER_PAGE - 1].pk)
+        return pager
+    shown = rows[:PER_PAGE]
+    if not shown:
+        pager.previous_url = cursor("before", after)
+        return pager
+    if after is not None:
+        pager.previous_url = cursor("before", shown[0].pk)
+        if more:
+            pager.next_url = cursor("after", shown[-1].pk)
+    else:
+        pager.next_url = cursor("after", shown[-1].pk)
+        if more:
+            pager.previous_url = cursor("before", shown[0].pk)
+    return pager
+
+
+def parse_page(raw: str | None) -> tuple[int, str]:
+    """The page number asked for (1 if unusable, -1 for the last) and what to tell the reader."""
+    if raw is None or raw.strip() == "":
+        return 1, ""
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit():
+        return 1, f"“{raw[:40]}” is not a page number, so this is page 1."
+    number = int(raw)
+    if number < 1:
+        return -1, "Pages start at 1, so this is the last page."
+    return number, ""
+
+
+def fit_page(number: int, total: int, message: str, *, exact: bool = True) -> tuple[int, str]:
+    """Clamp `number` to the pages `total` rows make (-1 means the last page); `exact` False
+    when `total` is the search bound, not the number of matches."""
+    pages = num_pages(total)
+    if number == -1:
+        return pages, message
+    if number > pages:
+        if not exact:
+            return pages, (
+                f"There is no page {number} here: pages stop at {pages}, the first {total} "
+                "matches. This is the last one; add a word or a filter to narrow the search."
+            )
+        noun = f"{pages} page" + ("s" if pages != 1 else "")
+        return pages, f"There is no page {number}: this selection has {noun}. This is the last one."
+    return number, message
