@@ -102,7 +102,7 @@ class ClaimPage:
     facets: list[Facet] = field(default_factory=list)
     chips: list[Chip] = field(default_factory=list)
     table: ClaimTable | None = None
-
+    fields: tuple[str, ...] = ROW_FIELDS  # what each row loads
     @property
     def status(self) -> int:
         """400 for a query string we could not use (the page explains), else 200."""
@@ -158,11 +158,14 @@ class ClaimPage:
 MAX_TITLE = 300
 
 
-def claim_page(params: QueryDict, *, table: bool = True) -> ClaimPage:
+def claim_page(
+    params: QueryDict, *, table: bool = True, fields: tuple[str, ...] = ROW_FIELDS
+) -> ClaimPage:
     """Everything /claims/?<params> shows: rows, counts, pager, facets, chips and notes;
-    `table` False leaves out the HTML table (the JSON API's page)."""
+    `table` False leaves out the HTML table, and `fields` are the ones each row loads (the
+    JSON API's page loads its items' fields in the same query)."""
     selection = select_claims(params)
-    page = ClaimPage(selection)
+    page = ClaimPage(selection, fields=fields)
     if selection.errors:
         page.table = ClaimTable([], params=selection.usable_params) if table else None
         return page
@@ -205,7 +208,7 @@ def _ranked_search_page(page: ClaimPage, number: int, note: str) -> None:
     if fitted != number:
         found = sidetables.bounded_search(selection, offset=PER_PAGE * (fitted - 1), limit=PER_PAGE)
     page.counts = counts
-    page.rows = rows_in_order(found.ids)
+    page.rows = rows_in_order(found.ids, page.fields)
     page.pager = numbered_pager(selection.params, fitted, num_pages(counts.total))
     page.notes.append(note)
 
@@ -229,7 +232,7 @@ def _skip_empty_codes(selection: Selection, counts: Counts) -> None:
 def _cursor_page(page: ClaimPage, *, after: int | None, before: int | None) -> None:
     """Newest first, the page after or before the claim a cursor names."""
     selection = page.selection
-    queryset = page_rows(selection.queryset)
+    queryset = page_rows(selection.queryset, page.fields)
     rows, more, found = keyset_rows(queryset, after=after, before=before)
     if not found or (before is not None and not rows):
         if not found:
@@ -249,7 +252,7 @@ def _numbered_page(page: ClaimPage, number: int, note: str) -> None:
     offset = PER_PAGE * (number - 1)
     limit = PER_PAGE + (1 if keyset else 0)
     total = counts.total if counts.total_exact else None
-    queryset = page_rows(selection.queryset, searching=bool(selection.text))
+    queryset = page_rows(selection.queryset, page.fields, searching=bool(selection.text))
     # Nothing matches (the exact count says so): no query that would look for it everywhere.
     rows = [] if total == 0 else slice_rows(queryset, offset, limit, total)
     page.pager = numbered_pager(selection.params, number, num_pages(counts.total))
@@ -333,14 +336,14 @@ def _chips(selection: Selection) -> list[Chip]:
 # --- rows ------------------------------------------------------------------------------------
 
 
-def page_rows(queryset: QuerySet, *, searching: bool = False) -> QuerySet:
-    """`queryset` loading only what a table row shows (and the quote when `searching`)."""
-    return queryset.only(*ROW_FIELDS, *(("quote",) if searching else ()))
+def page_rows(queryset: QuerySet, fields=ROW_FIELDS, *, searching: bool = False) -> QuerySet:
+    """`queryset` loading only `fields` (and the quote when `searching`)."""
+    return queryset.only(*fields, *(("quote",) if searching else ()))
 
 
-def rows_in_order(ids: list[int]) -> list[Claim]:
+def rows_in_order(ids: list[int], fields=ROW_FIELDS) -> list[Claim]:
     """The page's claims (with their source) in the order of `ids`."""
-    rows = page_rows(published_claims(), searching=True).filter(pk__in=ids)
+    rows = page_rows(published_claims(), fields, searching=True).filter(pk__in=ids)
     by_pk = {claim.pk: claim for claim in rows}
     return [by_pk[pk] for pk in ids if pk in by_pk]
 

@@ -17,6 +17,7 @@ Each function takes plain values, so the dump's writers and the views share them
 """
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.urls import reverse
@@ -60,11 +61,24 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+_SLUG, _ID = "slug-goes-here", 987654321
+
+
+@lru_cache
+def _around(name: str, marker: str | int, site: str) -> tuple[str, str]:
+    before, after = reverse(name, args=[marker]).split(str(marker))
+    return site + before, after
+
+
+def link(name: str, arg: str | int) -> str:
+    """The absolute URL of route `name` for one slug or id: a URL is built for every item of
+    every page, and reverse() took a fifth of a list page's time."""
+    before, after = _around(name, _SLUG if isinstance(arg, str) else _ID, settings.SITE_URL)
+    return f"{before}{arg}{after}"
+
+
 def claim_links(slug: str) -> dict:
-    return {
-        "url": absolute(reverse("claims:claim-detail", args=[slug])),
-        "api_url": absolute(reverse("api:claim", args=[slug])),
-    }
+    return {"url": link("claims:claim-detail", slug), "api_url": link("api:claim", slug)}
 
 
 def _json_value(column, value):
@@ -114,8 +128,8 @@ def citation_item(values: dict) -> dict:
         elif name != "year":
             value = value or ""
         item[name] = value
-    item["page_url"] = absolute(reverse("claims:citation-detail", args=[values["id"]]))
-    item["api_url"] = absolute(reverse("api:citation", args=[values["id"]]))
+    item["page_url"] = link("claims:citation-detail", values["id"])
+    item["api_url"] = link("api:citation", values["id"])
     return item
 
 
@@ -131,7 +145,6 @@ def evidence_item(link_id: int, stance: str, finding: str, citation: dict) -> di
 def appearance_item(values: dict) -> dict:
     """One text a claim is made in: `values` holds id, source_id, source_title, source_url,
     quote, quote_start, quote_end, found_at."""
-    source_path = reverse("claims:source-detail", args=[values["source_id"]])
     return {
         "id": values["id"],
         "source_id": values["source_id"],
@@ -142,7 +155,7 @@ def appearance_item(values: dict) -> dict:
         "quote_end": values["quote_end"],
         "found_at": timestamp(values["found_at"]),
         # The source page, at this passage (claims/marks.py anchors every passage).
-        "page_url": absolute(f"{source_path}#appearance-{values['id']}"),
+        "page_url": f"{link('claims:source-detail', values['source_id'])}#appearance-{values['id']}",
     }
 
 
@@ -188,6 +201,6 @@ def source_item(values: dict) -> dict:
     item["publisher"] = item["publisher"] or ""
     item["author"] = item["author"] or ""
     item["published_on"] = day(values["published_on"])
-    item["page_url"] = absolute(reverse("claims:source-detail", args=[values["id"]]))
-    item["api_url"] = absolute(reverse("api:source", args=[values["id"]]))
+    item["page_url"] = link("claims:source-detail", values["id"])
+    item["api_url"] = link("api:source", values["id"])
     return item

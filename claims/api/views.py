@@ -20,7 +20,7 @@ from django.urls import reverse
 from .. import citation_page, detail, listing, merging
 from ..appearances import page_appearances
 from ..export import evidence_by_claim
-from ..filters import parse_id, published_claims, select_claims
+from ..filters import parse_id, select_claims
 from ..models import Appearance, Citation, Source
 from ..scales import Stance, Status
 from . import representations as rep
@@ -106,12 +106,21 @@ def unknown(request, rest=""):
 # --- claims ------------------------------------------------------------------------------------
 
 
-def claim_summaries(ids: list[int]) -> list[dict]:
-    """The summaries of these published claims, in the order of `ids` (two queries)."""
-    rows = published_claims().filter(pk__in=ids).values(*rep.SUMMARY_FIELDS)
-    by_pk = {row["pk"]: row for row in rows}
-    links = evidence_by_claim(list(by_pk), "default")
-    return [rep.claim_summary(by_pk[pk], links.get(pk, [])) for pk in ids if pk in by_pk]
+# What each row of the claims page loads for its item: the summary's fields, in the page's
+# own query (the source by its foreign key, which only() names without `_id`).
+ROW_FIELDS = tuple("source" if name == "source_id" else name for name in rep.SUMMARY_FIELDS)
+
+
+def claim_summaries(claims) -> list[dict]:
+    """The summaries of these claims (loaded with ROW_FIELDS), in their order: one query for
+    their evidence."""
+    links = evidence_by_claim([claim.pk for claim in claims], "default")
+    return [
+        rep.claim_summary(
+            {name: _path(claim, name) for name in rep.SUMMARY_FIELDS}, links.get(claim.pk, [])
+        )
+        for claim in claims
+    ]
 
 
 def _counts(page) -> dict:
@@ -129,7 +138,7 @@ def _counts(page) -> dict:
 @api_view
 def claims(request):
     """/api/v1/claims/?<the /claims/ query string>: the same page as /claims/, as JSON."""
-    page = listing.claim_page(request.GET, table=False)
+    page = listing.claim_page(request.GET, table=False, fields=ROW_FIELDS)
     if page.selection.errors:
         return problem(
             400,
@@ -145,7 +154,7 @@ def claims(request):
             "next": link("claims", pager.next_url) if pager.next_url else None,
             "previous": link("claims", pager.previous_url) if pager.previous_url else None,
             "notes": page.notes,
-            "results": claim_summaries([claim.pk for claim in page.rows]),
+            "results": claim_summaries(page.rows),
         }
     )
 
