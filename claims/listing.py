@@ -103,6 +103,7 @@ class ClaimPage:
     chips: list[Chip] = field(default_factory=list)
     table: ClaimTable | None = None
     fields: tuple[str, ...] = ROW_FIELDS  # what each row loads
+
     @property
     def status(self) -> int:
         """400 for a query string we could not use (the page explains), else 200."""

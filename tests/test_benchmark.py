@@ -20,7 +20,14 @@ pytestmark = pytest.mark.django_db
 PAGES = ["list_first", "list_deep", "search_common", "search_rare", "search_phrase",
          "list_deep_numbered", "list_filtered", "list_sorted", "search_filtered",
          "search_sorted", "claim", "source", "sources", "citation", "list_by_appearances",
-         "claim_widest", "list_source_copies"]  # fmt: skip
+         "claim_widest", "list_source_copies", "list_rated_down"]  # fmt: skip
+# Each /claims/ page's API twin, the claim document's, then the texts' and works' lists.
+CLAIM_LISTS = [name for name in PAGES if name.startswith(("list_", "search_"))]
+PAGES += [
+    *(f"api_{name}" if name != "claim" else "api_claim"
+      for name in PAGES if name in CLAIM_LISTS or name == "claim"),
+    "api_sources", "api_sources_deep", "api_citations", "api_citations_deep",
+]  # fmt: skip
 
 
 def test_benchmark_refuses_a_database_that_is_not_postgresql():

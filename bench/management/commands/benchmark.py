@@ -39,8 +39,8 @@ from django.urls import reverse
 from psycopg import sql as pgsql
 
 from bench import matching, peer
+from bench.api import with_api_twins
 from bench.generate import (
-    LANDMARK_DOI,
     generate_claims,
     non_synthetic_claims,
     synthetic_claims,
@@ -55,11 +55,12 @@ from bench.measure import (
     maintenance_connection,
     summary,
 )
+from bench.pages import citation_page, keyset_query
 from bench.report import render_markdown
 from bench.spread import spread_pages
 from bench.vocabulary import COMMON_PHRASE
 from claims.export import COPY_SETTINGS
-from claims.models import Citation, Claim, Evidence
+from claims.models import Claim
 from claims.pagers import PER_PAGE
 from claims.scales import Status
 
@@ -271,7 +272,7 @@ class Command(BaseCommand):
         deep_page = max(1, min(DEEP_PAGE, -(-published // PER_PAGE)))
         deep_label = f"/claims/?{deep_query}"
         if not deep_query:
-            deep_query = _keyset_query(deep_page)
+            deep_query = keyset_query(deep_page)
             deep_label = (
                 f"/claims/?{deep_query} (page {deep_page:,}, the link from page {deep_page - 1:,})"
             )
@@ -338,13 +339,15 @@ class Command(BaseCommand):
              "source page")
         )  # fmt: skip
         pages.append(("sources", reverse("claims:source-list"), None, "/sources/, first page"))
-        pages.append(_citation_page())
+        pages.append(citation_page())
         pages += spread_pages(claim_list)
-        return [
-            {"name": n, "url": u, "target_ms": t, "label": lab}
-            | ({"claim_id": row["pk"]} if n == "claim" else {})
-            for n, u, t, lab in pages
-        ]
+        return with_api_twins(
+            [
+                {"name": n, "url": u, "target_ms": t, "label": lab}
+                | ({"claim_id": row["pk"]} if n == "claim" else {})
+                for n, u, t, lab in pages
+            ]
+        )
 
     def _measure_page(self, client, page, repeat, warmup):
         result = {**page, "status": None, "error": None}
@@ -464,27 +467,6 @@ class Command(BaseCommand):
             result["peak_rss_mb"] = max(rss)
             result["rss_mb_runs"] = rss
         return result
-
-
-def _keyset_query(page: int) -> str:
-    """The query string /claims/ links to for page `page` of the default order: its Next
-    link on page `page - 1` is `?after=<id of that page's last claim>` (keyset paging)."""
-    if page <= 1:
-        return "page=1"
-    last_of_previous = (
-        Claim.objects.filter(status=Status.PUBLISHED)
-        .order_by("-created_at", "-pk")
-        .values_list("pk", flat=True)[(page - 1) * PER_PAGE - 1]
-    )
-    return f"after={last_of_previous}"
-
-
-def _citation_page() -> tuple:
-    """The public page of the generator's landmark work (cited by ≥ 10,000 claims at 1M)."""
-    work = Citation.objects.filter(doi=LANDMARK_DOI).values_list("pk", flat=True).first()
-    citing = Evidence.objects.filter(citation=work, claim__status=Status.PUBLISHED).count()
-    url = reverse("claims:citation-detail", args=[work or 0])
-    return ("citation", url, 50, f"citation page (a work cited by {citing:,} published claims)")
 
 
 def _count_matches(q):
