@@ -118,15 +118,14 @@ def claim_list_parameters() -> list[dict]:
 
 
 def cursor_parameters(thing: str, when: str = "") -> list[dict]:
-    return [
-        query(
-            key,
-            ID,
-            f"{when}the page {side} the {thing} with this id. Take it from a page's `{link}` "
-            "link rather than building it.",
+    parameters = []
+    for key, link in (("after", "next"), ("before", "previous")):
+        words = (
+            f"{when}the page {key} the {thing} with this id. Take it from a page's `{link}` "
+            "link rather than building it."
         )
-        for key, side, link in (("after", "after", "next"), ("before", "before", "previous"))
-    ]
+        parameters.append(query(key, ID, words[0].upper() + words[1:]))
+    return parameters
 
 
 # --- responses ---------------------------------------------------------------------------------
