@@ -18,6 +18,9 @@ from .scales import Stance, Status
 
 PREVIEW = 10  # claims each stance shows on the work's page; the rest on the stance's pages
 COUNT_BOUND = 1000
+# Deeper than any stance's pages go, and shallow enough that OFFSET stays a bigint (a page
+# number of 21 digits was a 500 on the work's page and in the API).
+MAX_PAGE = 10**9
 CITATION_COLUMNS = ("id", "title", "authors", "year", "venue", "doi", "pmid", "url",
                     "study_design", "design_note", "is_retracted", "retraction_status",
                     "retraction_date", "retraction_notice_doi", "retraction_reasons")  # fmt: skip
@@ -108,7 +111,9 @@ def citation_page(citation: Citation, raw_stance: str | None, raw_page: str | No
     number, message = parse_page(raw_page)
     if number < 1:  # parse_page's "the last page": unknown past the bound
         number, message = 1, "Pages start at 1, so this is the first page."
-    links, more = _links(citation, stance, (number - 1) * PER_PAGE, PER_PAGE)
+    links, more = [], False
+    if number <= MAX_PAGE:
+        links, more = _links(citation, stance, (number - 1) * PER_PAGE, PER_PAGE)
     if not links and number > 1:
         message = f"There is no page {number} of these claims: this is the first."
         number = 1

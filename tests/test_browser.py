@@ -63,7 +63,7 @@ def test_filter_by_grade_with_keyboard_only(page, demo):
     expect(page.locator("table.claims tbody tr")).to_have_count(expected)
 
 
-@pytest.mark.parametrize("which", ["list", "claim", "source", "methodology"])
+@pytest.mark.parametrize("which", ["list", "claim", "source", "methodology", "api"])
 def test_axe_reports_no_violations(page, demo, which):
     claim = Claim.objects.get(statement="Kratom aids hair regrowth after opioid withdrawal.")
     paths = {
@@ -71,6 +71,7 @@ def test_axe_reports_no_violations(page, demo, which):
         "claim": claim.get_absolute_url(),
         "source": Source.objects.get().get_absolute_url(),
         "methodology": "/methodology/",
+        "api": "/api/v1/docs/",
     }
     page.goto(demo + paths[which])
 
@@ -109,6 +110,17 @@ def test_axe_on_a_claim_page_with_every_block(page, demo, settings):
         assert results.violations_count == 0, results.generate_report()
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
         assert not overflow, f"the page scrolls sideways at {width} px"
+
+
+def test_the_api_page_reads_at_a_phones_width(page, demo):
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(demo + "/api/v1/docs/")
+
+    results = Axe().run(page)
+
+    assert results.violations_count == 0, results.generate_report()
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, "the API page scrolls sideways at 360 px"
 
 
 def test_a_claim_made_in_several_texts_reads_well_and_leads_to_each_marked_passage(page, demo):

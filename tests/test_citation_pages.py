@@ -47,6 +47,20 @@ def test_the_page_lists_published_claims_by_stance_and_never_an_unpublished_one(
     assert "No published claims." in mixed
 
 
+def test_a_page_number_past_any_stance_is_the_first_page_with_a_note(client):
+    work = CitationFactory()
+    EvidenceFactory(citation=work, claim=ClaimFactory(published=True), stance=Stance.SUPPORTS)
+
+    page = citation_page.citation_page(work, "supports", "257638787547388477440")
+    response = client.get(f"/citations/{work.pk}/?stance=supports&page=257638787547388477440")
+
+    assert (page.number, page.message) == (
+        1,
+        "There is no page 257638787547388477440 of these claims: this is the first.",
+    )
+    assert response.status_code == 200
+
+
 def test_the_page_shows_the_notice_and_pages_through_many_claims(client, monkeypatch):
     monkeypatch.setattr(citation_page, "COUNT_BOUND", 20)
     work = CitationFactory(

@@ -16,6 +16,7 @@ urlpatterns = [
     path("citations/<int:pk>/", views.citation, name="citation"),
     path("openapi.json", views.openapi, name="openapi"),
     path("docs/", views.docs, name="docs"),
-    # Anything else under the API is a problem document, not the site's HTML 404 page.
-    re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
+    # Anything else under the API is a problem document, not the site's HTML 404 page; [\s\S]
+    # and \Z, not . and $, so a path with a newline in it is "anything else" too.
+    re_path(r"^(?P<rest>[\s\S]*)\Z", views.unknown, name="unknown"),
 ]

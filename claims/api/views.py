@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 
 from .. import citation_page, detail, listing, merging
 from ..appearances import page_appearances
@@ -51,8 +52,12 @@ def not_found(detail: str) -> HttpResponse:
 
 
 def api_view(view):
-    """GET and HEAD only (405 otherwise, as a problem); never reads or sets a session."""
+    """GET and HEAD only (405 otherwise, as a problem); never reads or sets a session.
 
+    CSRF-exempt: nothing here writes, and without it a POST met the CSRF check's HTML 403
+    before the view could answer 405."""
+
+    @csrf_exempt
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
