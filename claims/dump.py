@@ -256,12 +256,12 @@ def copy_sql(queryset: QuerySet) -> str:
     ]
     link = _object(literal, [
         ("id", "e.id"), ("stance", "to_json(e.stance)"), ("finding", _text("e.finding")),
-        ("citation", "cj.j"),
+        ("citation", "e.j"),
     ])  # fmt: skip
     source_before, source_after = _url_parts("claims:source-detail", 987654321)
     shown = _object(literal, [
-        ("id", "a.id"), ("source_id", "a.source_id"), ("source_title", "to_json(t.title)"),
-        ("source_url", _text("t.url")), ("quote", "to_json(a.quote)"),
+        ("id", "a.id"), ("source_id", "a.source_id"), ("source_title", "to_json(a.source_title)"),
+        ("source_url", _text("a.source_url")), ("quote", "to_json(a.quote)"),
         ("quote_start", "a.quote_start"), ("quote_end", "a.quote_end"),
         ("found_at", _timestamp("a.found_at")),
         ("page_url", f"""concat('"', {literal(source_before)}, a.source_id, """
@@ -275,17 +275,20 @@ def copy_sql(queryset: QuerySet) -> str:
         " LEFT JOIN LATERAL ("
         f"SELECT count(*) FILTER (WHERE e.stance = {supports}) AS supporting,"
         f" count(*) FILTER (WHERE e.stance = {contradicts}) AS contradicting,"
-        " '[' || string_agg(to_json(cj.reference)::text, ',') || ']' AS citations,"
+        " '[' || string_agg(to_json(e.reference)::text, ',') || ']' AS citations,"
         f" '[' || string_agg({link}, ',') || ']' AS evidence"
-        # Aggregates read a sorted subquery's rows in its order: one sort, not one per aggregate.
-        f" FROM (SELECT * FROM {evidence} AS e WHERE e.claim_id = {column('pk')}"
-        " ORDER BY e.id OFFSET 0) AS e"
-        f" CROSS JOIN LATERAL ({_citation_sql(literal)}) AS cj) AS ev ON TRUE"
+        # An aggregate reads a sorted subquery's rows in its order: one sort per claim, not
+        # one per aggregate. Joins go inside it, so nothing reorders the rows after the sort.
+        " FROM (SELECT e.id, e.stance, e.finding, cj.reference, cj.j"
+        f" FROM {evidence} AS e CROSS JOIN LATERAL ({_citation_sql(literal)}) AS cj"
+        f" WHERE e.claim_id = {column('pk')} ORDER BY e.id OFFSET 0) AS e) AS ev ON TRUE"
         " LEFT JOIN LATERAL ("
         f"SELECT '[' || string_agg({shown}, ',') || ']' AS appearances"
-        f" FROM (SELECT * FROM {appearance} AS a WHERE a.claim_id = {column('pk')}"
-        " ORDER BY a.found_at, a.id OFFSET 0) AS a"
-        f" JOIN {Source._meta.db_table} AS t ON t.id = a.source_id) AS ap ON TRUE"
+        " FROM (SELECT a.id, a.source_id, t.title AS source_title, t.url AS source_url, a.quote,"
+        " a.quote_start, a.quote_end, a.found_at"
+        f" FROM {appearance} AS a JOIN {Source._meta.db_table} AS t ON t.id = a.source_id"
+        f" WHERE a.claim_id = {column('pk')} ORDER BY a.found_at, a.id OFFSET 0) AS a) AS ap"
+        " ON TRUE"
         f"{order_sql}"  # nosec B608 # model names; values bound by compose_sql
     )
     return f"COPY ({select}) TO STDOUT WITH (FORMAT binary)"
