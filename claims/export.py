@@ -215,7 +215,7 @@ class _UtcTimestamp(Func):
         return f"to_char({sql} AT TIME ZONE 'UTC', '{_PG_REVIEWED_AT_FORMAT}')", params
 
 
-def _order_keys(queryset: QuerySet) -> tuple[dict, list[str]]:
+def order_keys(queryset: QuerySet) -> tuple[dict, list[str]]:
     """The queryset's ORDER BY as extra columns, and the same order over those columns.
 
     The COPY query wraps the selection in a subquery; ordering the outer query by the
@@ -257,7 +257,7 @@ def copy_sql(queryset: QuerySet) -> str:
     columns["csv_url"] = Concat(
         Value(url_before), F("slug"), Value(url_after), output_field=TextField()
     )
-    order_columns, order = _order_keys(queryset)
+    order_columns, order = order_keys(queryset)
     connection = connections[queryset.db]
     rows = queryset.annotate(**columns, **order_columns).values_list(*columns, *order_columns)
     if not queryset.query.is_sliced:  # a slice needs its ORDER BY to pick its rows

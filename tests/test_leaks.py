@@ -2,12 +2,14 @@
 
 import csv
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -353,3 +355,32 @@ def test_api_a_cursor_at_a_hidden_claim_reads_as_one_that_never_existed(reader, 
     assert hidden.json()["results"] == absent.json()["results"]
     assert hidden.json()["notes"] == absent.json()["notes"]
     assert_nothing_hidden(hidden_text, world)
+
+
+# --- the NDJSON dump: the web and the command --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?q=zorblax", "?q=kratom", f"?status={Status.CANDIDATE}", "?grade=high"]
+)
+def test_ndjson_dump_holds_only_the_published_claim(reader, world, query):
+    response, text = _api(reader, f"claims.ndjson{query}")
+
+    assert_nothing_hidden(text, world)
+    if response.status_code == 200:
+        expected = [] if query in {"?q=zorblax", "?grade=high"} else [world["public"].pk]
+        assert [json.loads(line)["id"] for line in text.splitlines()] == expected
+    else:
+        assert response.status_code == 400
+
+
+def test_ndjson_dump_of_the_command_holds_only_the_published_claim(world, tmp_path):
+    shared = world["public"].evidence.get().citation
+    EvidenceFactory(claim=world["hidden"], citation=shared, finding="Zorblax finding")
+    target = tmp_path / "claims.ndjson"
+
+    call_command("export_claims_report", "--format", "ndjson", "-o", str(target), verbosity=0)
+
+    text = target.read_text()
+    assert_nothing_hidden(text, world)
+    assert [json.loads(line)["id"] for line in text.splitlines()] == [world["public"].pk]

@@ -9,7 +9,8 @@ missing, applies any unapplied migrations, builds or reuses a synthetic data set
 - the SQL floor of each page: EXPLAIN (ANALYZE, TIMING OFF) of every query the page ran, times
   summed (what the database alone needs; the rest is Python, templates and the driver);
 - the full CSV export as a subprocess (`export_claims_report -o /dev/null`): rows/s and the
-  worker's peak RSS, against a `COPY (SELECT <the same columns>) TO STDOUT` of the same rows.
+  worker's peak RSS, against a `COPY (SELECT <the same columns>) TO STDOUT` of the same rows;
+  the NDJSON dump likewise, into a file (`--format ndjson`: claims/s, peak RSS; bench/dump.py).
 
 Results go to <output>/benchmark.json and <output>/benchmark.md, each median compared with the
 targets of PRODUCT.md ("met" or "missed by …").
@@ -38,7 +39,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from psycopg import sql as pgsql
 
-from bench import matching, peer
+from bench import dump, matching, peer
 from bench.api import with_api_twins
 from bench.generate import (
     generate_claims,
@@ -94,7 +95,7 @@ class Command(BaseCommand):
             help=f"Query string of the deep list page (default: the keyset link to page "
             f"{DEEP_PAGE:,}, or to the last page, `after=<id>`).",
         )
-        parser.add_argument("--skip-export", action="store_true", help="Skip the CSV measurement.")
+        parser.add_argument("--skip-export", action="store_true", help="Skip the CSV and NDJSON.")
         parser.add_argument(
             "--skip-served", action="store_true", help="Skip the pages through gunicorn."
         )
@@ -143,6 +144,7 @@ class Command(BaseCommand):
             self._say(f"Measuring the CSV export ({runs} runs) and COPY…")
             result["copy"] = self._measure_copy(runs, published)
             result["export"] = self._measure_export(runs, published)
+            result["dump"] = dump.measure(runs, published, options["output"])
         result["meta"]["load_average_at_end"] = os.getloadavg()
         output = options["output"]
         output.mkdir(parents=True, exist_ok=True)

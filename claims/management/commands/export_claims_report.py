@@ -1,10 +1,12 @@
-"""Write the CSV report of the claims /claims/ lists for a query string.
+"""Write the CSV report (or the NDJSON dump) of the claims /claims/ lists for a query string.
 
     python manage.py export_claims_report -o kratom.csv --query 'q=hair&grade=low'
     python manage.py export_claims_report --grade low --grade very_low --sort -reviewed_at
+    python manage.py export_claims_report --format ndjson -o claims.ndjson
 
-The bytes are the same as /claims/export.csv?<the same query string>: both call
-`claims.filters.select_claims` and `claims.export.iter_csv`.
+The bytes are the same as /claims/export.csv?<the same query string> (or, with `--format
+ndjson`, /api/v1/claims.ndjson?<the same query string>): both call
+`claims.filters.select_claims` and `claims.export.iter_csv` (or `claims.dump.iter_ndjson`).
 """
 
 import time
@@ -14,6 +16,7 @@ from urllib.parse import urlencode
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
+from claims.dump import iter_ndjson
 from claims.export import iter_csv
 from claims.filters import FILTERS, select_claims
 
@@ -25,8 +28,9 @@ PROGRESS_EVERY = 1.0  # seconds between progress lines
 
 class Command(BaseCommand):
     help = (
-        "Write the CSV report of the published claims that /claims/?<query> lists, every page, "
-        "to stdout or a file. Options given one by one are added to --query."
+        "Write the CSV report (or, with --format ndjson, the NDJSON dump: one JSON record per "
+        "claim with its evidence and appearances) of the published claims that /claims/?<query> "
+        "lists, every page, to stdout or a file. Options given one by one are added to --query."
     )
 
     def add_arguments(self, parser):
@@ -40,7 +44,15 @@ class Command(BaseCommand):
             help="the /claims/ query string, e.g. 'q=hair&grade=low' (a leading ? is allowed)",
         )
         parser.add_argument(
-            "--excel", action="store_true", help="start with a UTF-8 byte-order mark for Excel"
+            "--format",
+            choices=("csv", "ndjson"),
+            default="csv",
+            help="csv (the report, default) or ndjson (the dump, as /api/v1/claims.ndjson)",
+        )
+        parser.add_argument(
+            "--excel",
+            action="store_true",
+            help="start with a UTF-8 byte-order mark for Excel (CSV only)",
         )
         parser.add_argument("--q", help="search text, web-search syntax")
         parser.add_argument("--sort", help="a column name, - for descending: -reviewed_at")
@@ -54,6 +66,12 @@ class Command(BaseCommand):
             )
 
     def handle(self, *args, **options):
+        ndjson = options["format"] == "ndjson"
+        if ndjson and options["excel"]:
+            raise CommandError(
+                "--excel applies to the CSV report only: the NDJSON dump is UTF-8 without a "
+                "byte-order mark. Drop --excel, or use --format csv."
+            )
         params = build_query(options)
         selection = select_claims(params)
         if selection.errors:
@@ -73,11 +91,16 @@ class Command(BaseCommand):
         show_progress = options["verbosity"] > 0 and self.stderr._out.isatty()
         self.written = 0
         try:
-            self.write(iter_csv(selection.queryset, excel=options["excel"]), stream, show_progress)
+            if ndjson:
+                chunks = iter_ndjson(selection.queryset)
+            else:
+                chunks = iter_csv(selection.queryset, excel=options["excel"])
+            self.write(chunks, stream, show_progress)
         except Exception as exc:
+            last_line = 'an {"error": …} line' if ndjson else "a '# EXPORT INCOMPLETE' line"
             raise CommandError(
                 f"The export stopped after {self.written:,} bytes ({type(exc).__name__}: {exc}); "
-                "the output is incomplete and ends with a '# EXPORT INCOMPLETE' line."
+                f"the output is incomplete and ends with {last_line}."
             ) from exc
         finally:
             if output and output != "-":
