@@ -91,6 +91,18 @@ class PostgresLoader:
         self.cursor.execute(f'ALTER TABLE "{APPEARANCES}" DISABLE TRIGGER {APPEARANCE_TRIGGER}')
         self.cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{APPEARANCES}"')  # nosec B608 # model names
         (self.last_appearance_id,) = self.cursor.fetchone()
+        # The dump's lines (migration 0021): built once at the end for the new claims, rather
+        # than rebuilt by every COPY of claims, links and appearances in turn.
+        self.cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+            "WHERE tgname LIKE 'claims_claimrecord%%' AND tgrelid::regclass::text = ANY(%s)",
+            [list(self.TABLES)],
+        )
+        self.record_triggers = self.cursor.fetchall()
+        for table, name in self.record_triggers:
+            self.cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{name}"')
+        self.cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{Claim._meta.db_table}"')  # nosec B608 # model names
+        (self.last_claim_id,) = self.cursor.fetchone()
         return self
 
     def __exit__(self, exc_type, *exc):
@@ -114,6 +126,10 @@ class PostgresLoader:
             )
             for _, definition in self.indexes:
                 self.cursor.execute(definition)
+            for table, name in self.record_triggers:
+                self.cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
+            if self.record_triggers:
+                self.cursor.execute("SELECT claims_claimrecord_fill(%s)", [self.last_claim_id])
             for table, name, definition in self.foreign_keys:
                 self.cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -138,6 +154,7 @@ def analyze() -> None:
     tables += ", claims_searchdoc, claims_facetcount, claims_facettotal"  # migration 0004
     tables += ", claims_claimsummary"  # migration 0005
     tables += ", claims_gradeassessment, claims_rateddowncount"  # migration 0020
+    tables += ", claims_claimrecord"  # migration 0021
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             cursor.execute(f"ANALYZE {tables}")

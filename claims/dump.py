@@ -27,18 +27,16 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from itertools import islice
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import F, QuerySet
 from django.http import StreamingHttpResponse
-from django.urls import reverse
 from django.utils import timezone
 
 from .api import representations as rep
-from .columns import CLAIM_COLUMNS
-from .export import COPY_SETTINGS, claim_url_parts, order_keys
-from .models import Appearance, Citation, Evidence, Source
-from .scales import Stance
+from .export import COPY_SETTINGS, order_keys
+from .models import Appearance, Evidence
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +46,11 @@ COPY_BUFFER = 256 * 1024  # bytes gathered from COPY before each yield
 APPEARANCE_FIELDS = ("id", "source_id", "source__title", "source__url", "quote", "quote_start",
                      "quote_end", "found_at")  # fmt: skip
 BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\0"
-_PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'  # rep.timestamp, in to_char's words
+# Each claim's evidence and texts as JSON, kept by triggers (migration 0021); the byte SITE
+# stands where DJANGO_SITE_URL goes in the URLs they hold.
+RECORD_TABLE = "claims_claimrecord"
+SITE = b"\x01"
+MISSING = b"\x02"  # leads a claim's id where its line should be
 
 
 def dumps(value) -> str:
@@ -128,177 +130,63 @@ def _generic_chunks(queryset: QuerySet) -> Iterator[bytes]:
 
 # --- the PostgreSQL writer ------------------------------------------------------------------
 #
-# Each line is one text built with concat() from JSON pieces: keys as literals, strings by
-# to_json() (PostgreSQL escapes `"`, `\` and control characters as Python does with
-# ensure_ascii=False, and writes the rest as itself), numbers as text, timestamps by to_char.
-# No ::json cast: it would parse every line again. Per claim, two LATERAL subqueries (OFFSET 0
-# keeps each a subquery run per selected row, so the selection keeps its index order): its
-# links by id, each with its work as row_to_json (keys in citation_item's order), and its
-# appearances oldest first, each with its text. Lines leave in COPY's binary format, which
-# escapes nothing (text and CSV would double each backslash, or scan every byte for quoting):
-# `_binary_lines` takes each field's bytes and adds the LF.
+# Every published claim's line is kept ready in claims_claimrecord (migration 0021, rebuilt by
+# triggers on each write that changes it), with the byte SITE where the site's address goes.
+# The dump reads the selection in its order, one line per claim by primary key, and copies it
+# out in COPY's binary format, which escapes nothing (text and CSV would double each
+# backslash, or scan every byte for quoting); `_binary_lines` takes each line's bytes and adds
+# the LF, then SITE becomes DJANGO_SITE_URL.
 #
-# Measured at 1M synthetic claims (849,739 published, 3.0 GB of NDJSON, 2 cores shared with
-# other jobs): 7,600 claims/s end to end into a file, peak RSS 67 MB; the COPY alone 14,000 to
-# 22,000 claims/s. The issue's 100,000 claims/s is missed: the time is PostgreSQL escaping
-# ~3.5 kB per claim, each work's JSON again for every claim citing it. Slower, tried:
-# row_to_json with the arrays cast to json (re-parsed), text/CSV COPY (per-byte escaping or
-# quoting scan), the works' JSON from a MATERIALIZED CTE (planned as a scan per claim).
-
-
-def _url_parts(name: str, marker) -> tuple[str, str]:
-    """The same, JSON-escaped (to sit inside a JSON string built by concatenation)."""
-    before, after = _plain_parts(name, marker)
-    return _escaped(before), _escaped(after)
+# Measured at 1M synthetic claims (849,739 published, 3.0 GB of NDJSON, 2 cores), the COPY
+# read into Python: building each line in the dump's query ran at 14,000-22,000 claims/s
+# (PostgreSQL escaped ~3.5 kB a claim, each work's JSON again for every claim citing it);
+# with the evidence and texts ready-made and the claim's own fields built in the query,
+# 45,000; with the whole line ready, 210,000 (docs/dump.md has the end-to-end numbers).
+# Slower, tried: row_to_json with the arrays cast to json (re-parsed), text/CSV COPY (per-byte
+# escaping or quoting scan), the works' JSON from a MATERIALIZED CTE (planned as a scan per
+# claim), a parallel plan (it parallelised the scan, not the JSON).
 
 
 def _escaped(text: str) -> str:
     return dumps(text)[1:-1]
 
 
-def _text(sql: str) -> str:
-    return f"to_json(COALESCE({sql}, ''))"
-
-
-def _timestamp(sql: str) -> str:
-    return (
-        f"""COALESCE('"' || to_char({sql} AT TIME ZONE 'UTC', '{_PG_TIMESTAMP}') || '"', 'null')"""
-    )
-
-
-def _value(column, sql: str) -> str:
-    if column.value == "text":
-        return _text(sql)
-    if column.value == "timestamp":
-        return _timestamp(sql)
-    if column.value == "number":
-        return f"COALESCE(({sql})::text, 'null')"
-    return f"COALESCE(to_json({sql})::text, 'null')"
-
-
-def _object(literal, pieces: list[tuple[str, str]]) -> str:
-    """concat() of `{"key":value,…}` from (key, SQL) pairs; keys as literals."""
-    args, lead = [], "{"
-    for key, sql in pieces:
-        args += [literal(f"{lead}{dumps(key)}:"), sql]
-        lead = ","
-    return f"concat({', '.join(args)}, '}}')"
-
-
-def _citation_sql(literal) -> str:
-    """A work as rep.citation_item, for the link `e` (row_to_json: keys are the aliases)."""
-    page_before, page_after = _plain_parts("claims:citation-detail")
-    api_before, api_after = _plain_parts("api:citation")
-    reference = (
-        "COALESCE(NULLIF(w.authors, ''), w.title) || ' (' || COALESCE(w.year::text, 'n.d.') "
-        "|| ')' || CASE WHEN w.doi = '' AND w.url = '' THEN '' "
-        "ELSE ' ' || COALESCE(NULLIF(w.doi, ''), w.url) END"
-    )  # Citation.reference (migration 0005 has the same)
-    columns = [f"w.id AS id, {reference} AS reference"]
-    for name in rep.CITATION_FIELDS[1:]:
-        if name in {"year", "is_retracted", "retraction_date"}:
-            columns.append(f"w.{name} AS {name}")
-        else:
-            columns.append(f"COALESCE(w.{name}, '') AS {name}")
-    columns.append(f"{literal(page_before)} || w.id || {literal(page_after)} AS page_url")
-    columns.append(f"{literal(api_before)} || w.id || {literal(api_after)} AS api_url")
-    return (
-        f"SELECT x.reference, row_to_json(x)::text AS j FROM (SELECT {', '.join(columns)} "
-        f"FROM {Citation._meta.db_table} AS w WHERE w.id = e.citation_id) AS x"  # nosec B608 # model names
-    )
-
-
-def _plain_parts(name: str, marker=987654321) -> tuple[str, str]:
-    """The URL of `name` on SITE_URL before and after its argument."""
-    before, after = reverse(name, args=[marker]).split(str(marker))
-    return rep.absolute(before), after
-
-
 def copy_sql(queryset: QuerySet) -> str:
     """`COPY (…) TO STDOUT (FORMAT binary)` of the dump's lines, one text column per claim.
 
     The selection's own SQL (its WHERE; its ORDER BY keys as columns, export.order_keys) with
-    the claim's values as columns, then per row the two LATERAL subqueries, ordered by the
-    selection's keys. Raises EmptyResultSet for a selection empty by construction (`.none()`).
+    each claim's line read by a LATERAL primary-key probe (OFFSET 0 keeps it a subquery run
+    per selected row, so the selection keeps its index order), ordered by the selection's
+    keys. A claim without a line (its triggers were off) comes out as MISSING and its id, so
+    the dump stops with its error line rather than leave the claim out. Raises EmptyResultSet
+    for a selection empty by construction (`.none()`).
     """
     connection = connections[queryset.db]
-
-    def literal(value: str) -> str:
-        return connection.ops.compose_sql("%s", [value])
-
-    fields = {f"dump_{name.replace('__', '_')}": F(name) for name in rep.SUMMARY_FIELDS}
-    fields["dump_published_at"] = F("published_at")
     order_columns, order = order_keys(queryset)
-    rows = queryset.annotate(**fields, **order_columns).values_list(*fields, *order_columns)
+    rows = queryset.annotate(dump_pk=F("pk"), **order_columns).values_list(
+        "dump_pk", *order_columns
+    )
     if not queryset.query.is_sliced:  # a slice needs its ORDER BY to pick its rows
         rows = rows.order_by()
     selection = connection.ops.compose_sql(*rows.query.sql_with_params())
-
-    def column(name: str) -> str:
-        return f'selection."dump_{name.replace("__", "_")}"'
-
-    claim_before, claim_after = claim_url_parts()
-    api_before, api_after = _url_parts("api:claim", "slug-goes-here")
-    # Slugs are [-a-zA-Z0-9_]: nothing in them needs escaping.
-    slug_url = "concat('\"', {}, {}, {}, '\"')".format
-    computed = {
-        "supporting": "COALESCE(ev.supporting, 0)",
-        "contradicting": "COALESCE(ev.contradicting, 0)",
-        "citations": "COALESCE(ev.citations, '[]')",
-        "url": slug_url(
-            literal(_escaped(claim_before)), column("slug"), literal(_escaped(claim_after))
-        ),
-    }
-    pieces = [("id", column("pk")), ("slug", _text(column("slug")))]
-    for spec in CLAIM_COLUMNS[1:]:
-        sql = _value(spec, column(spec.field)) if spec.field else computed[spec.name]
-        pieces.append((spec.key, sql))
-        if spec.name == "source_url":
-            pieces.append(("source_id", column("source_id")))
-    pieces += [
-        ("api_url", slug_url(literal(api_before), column("slug"), literal(api_after))),
-        ("published_at", _timestamp(column("published_at"))),
-        ("evidence", "COALESCE(ev.evidence, '[]')"),
-        ("appearances", "COALESCE(ap.appearances, '[]')"),
-    ]
-    link = _object(literal, [
-        ("id", "e.id"), ("stance", "to_json(e.stance)"), ("finding", _text("e.finding")),
-        ("citation", "e.j"),
-    ])  # fmt: skip
-    source_before, source_after = _url_parts("claims:source-detail", 987654321)
-    shown = _object(literal, [
-        ("id", "a.id"), ("source_id", "a.source_id"), ("source_title", "to_json(a.source_title)"),
-        ("source_url", _text("a.source_url")), ("quote", "to_json(a.quote)"),
-        ("quote_start", "a.quote_start"), ("quote_end", "a.quote_end"),
-        ("found_at", _timestamp("a.found_at")),
-        ("page_url", f"""concat('"', {literal(source_before)}, a.source_id, """
-                     f"""{literal(source_after + '#appearance-')}, a.id, '"')"""),
-    ])  # fmt: skip
-    supports, contradicts = literal(Stance.SUPPORTS.value), literal(Stance.CONTRADICTS.value)
-    evidence, appearance = Evidence._meta.db_table, Appearance._meta.db_table
     order_sql = f" ORDER BY {', '.join(order)}" if order else ""
     select = (
-        f"SELECT {_object(literal, pieces)} FROM ({selection}) AS selection"
-        " LEFT JOIN LATERAL ("
-        f"SELECT count(*) FILTER (WHERE e.stance = {supports}) AS supporting,"
-        f" count(*) FILTER (WHERE e.stance = {contradicts}) AS contradicting,"
-        " '[' || string_agg(to_json(e.reference)::text, ',') || ']' AS citations,"
-        f" '[' || string_agg({link}, ',') || ']' AS evidence"
-        # An aggregate reads a sorted subquery's rows in its order: one sort per claim, not
-        # one per aggregate. Joins go inside it, so nothing reorders the rows after the sort.
-        " FROM (SELECT e.id, e.stance, e.finding, cj.reference, cj.j"
-        f" FROM {evidence} AS e CROSS JOIN LATERAL ({_citation_sql(literal)}) AS cj"
-        f" WHERE e.claim_id = {column('pk')} ORDER BY e.id OFFSET 0) AS e) AS ev ON TRUE"
-        " LEFT JOIN LATERAL ("
-        f"SELECT '[' || string_agg({shown}, ',') || ']' AS appearances"
-        " FROM (SELECT a.id, a.source_id, t.title AS source_title, t.url AS source_url, a.quote,"
-        " a.quote_start, a.quote_end, a.found_at"
-        f" FROM {appearance} AS a JOIN {Source._meta.db_table} AS t ON t.id = a.source_id"
-        f" WHERE a.claim_id = {column('pk')} ORDER BY a.found_at, a.id OFFSET 0) AS a) AS ap"
-        " ON TRUE"
+        f"SELECT COALESCE(rec.line, chr({MISSING[0]}) || selection.dump_pk)"
+        f" FROM ({selection}) AS selection LEFT JOIN LATERAL (SELECT r.line FROM {RECORD_TABLE}"
+        " AS r WHERE r.claim_id = selection.dump_pk OFFSET 0) AS rec ON TRUE"
         f"{order_sql}"  # nosec B608 # model names; values bound by compose_sql
     )
     return f"COPY ({select}) TO STDOUT WITH (FORMAT binary)"
+
+
+class MissingLine(Exception):
+    """A published claim has no line in claims_claimrecord: its triggers were off."""
+
+    def __init__(self, claim_id: str):
+        super().__init__(
+            f"claim {claim_id} has no line in {RECORD_TABLE}; run "
+            "`manage.py check_listing_tables --repair`"
+        )
 
 
 def _binary_lines(data: Iterable[bytes]) -> Iterator[bytes]:
@@ -318,6 +206,8 @@ def _binary_lines(data: Iterable[bytes]) -> Iterator[bytes]:
             and piece[:2] == b"\0\x01"
             and int.from_bytes(piece[2:6], "big") == len(piece) - 6
         ):
+            if piece[6:7] == MISSING:
+                raise MissingLine(bytes(piece[7:]).decode())
             out += piece[6:]
             out += b"\n"
         else:
@@ -334,6 +224,8 @@ def _binary_lines(data: Iterable[bytes]) -> Iterator[bytes]:
                 size = int.from_bytes(pending[at + 2 : at + 6], "big")
                 if at + 6 + size > end:
                     break
+                if pending[at + 6 : at + 7] == MISSING:
+                    raise MissingLine(bytes(pending[at + 7 : at + 6 + size]).decode())
                 out += pending[at + 6 : at + 6 + size]
                 out += b"\n"
                 at += 6 + size
@@ -357,8 +249,10 @@ def _copy_chunks(statement: str | None, using: str) -> Iterator[bytes]:
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for setting, value in COPY_SETTINGS.items():
             cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
+        site = _escaped(settings.SITE_URL).encode()
         with cursor.copy(statement) as copy:
-            yield from _binary_lines(copy)
+            for lines in _binary_lines(copy):
+                yield lines.replace(SITE, site)
 
 
 # --- public API -----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Check the PostgreSQL side tables against what their triggers compute, and rebuild them.
 
-The triggers of migrations 0002, 0004, 0005 and 0020 keep claims_searchdoc, claims_facetcount,
-claims_facettotal, claims_claimsummary, claims_rateddowncount and each claim's search vector
-exact on every write, but a write with triggers off (`pg_restore --disable-triggers`,
-`session_replication_role = replica`) leaves them silently wrong.
+The triggers of migrations 0002, 0004, 0005, 0020 and 0021 keep claims_searchdoc,
+claims_facetcount, claims_facettotal, claims_claimsummary, claims_rateddowncount,
+claims_claimrecord and each claim's search vector exact on every write, but a write with
+triggers off (`pg_restore --disable-triggers`, `session_replication_role = replica`) leaves
+them silently wrong.
 
 The expected content is computed by the triggers' own SQL, read from the database, never
 restated here, so a column or tag added to a trigger later is checked without editing this
@@ -55,6 +56,18 @@ FILLS = (
         ("claims_claimsummary",),
         reads=("claims_evidence", "claims_citation"),
         call="0",  # every link has an id above 0
+    ),
+    Fill(
+        "claims_claimrecord_fill",
+        ("claims_claimrecord",),
+        reads=(
+            CLAIMS,
+            "claims_evidence",
+            "claims_citation",
+            "claims_appearance",
+            "claims_source",
+        ),
+        call="0",  # every claim has an id above 0
     ),
     Fill(
         "claims_rateddowncount_fill",

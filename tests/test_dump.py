@@ -20,7 +20,7 @@ from django.utils import timezone
 from claims import dump
 from claims.filters import select_claims
 from claims.models import Appearance, Claim, Source
-from claims.scales import Stance
+from claims.scales import Stance, Status
 from tests.factories import ClaimFactory, EvidenceFactory, SourceFactory
 from tests.test_export import _make_claims
 
@@ -133,7 +133,7 @@ def test_both_writers_give_identical_bytes(postgres_only):
     queries = [
         published(),
         Claim.objects.published().order_by(F("reviewed_at").asc(nulls_last=True), "-pk"),
-        Claim.objects.all().order_by("pk"),
+        Claim.objects.published().order_by("pk"),
         published()[1:3],
         Claim.objects.none(),
         select_claims(QueryDict("q=kratom")).queryset,
@@ -148,6 +148,47 @@ def test_both_writers_give_identical_bytes(postgres_only):
     assert len(records) == 3
     assert records[-1]["rationale"] == HOSTILE  # escaped by PostgreSQL, read back exactly
     assert len(records[-1]["appearances"]) == 121
+
+
+def test_a_claim_whose_line_is_missing_stops_the_dump_with_its_error_line(postgres_only):
+    """Lines are kept by triggers (migration 0021); one missing (a write with triggers off) must
+    not quietly leave its claim out."""
+    first, second = ClaimFactory.create_batch(2, published=True)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM claims_claimrecord WHERE claim_id = %s", [first.pk])
+    received = []
+
+    with pytest.raises(dump.MissingLine, match=f"claim {first.pk} has no line"):
+        received.extend(dump.iter_ndjson(published(), use_copy=True))
+    assert json.loads(received[-1])["error"].startswith("The dump stopped early (MissingLine)")
+
+
+def test_lines_follow_every_write_that_changes_them(postgres_only):
+    """The triggers rebuild a line on each write it depends on; check_listing_tables agrees."""
+    claim = ClaimFactory(published=True)
+    link = EvidenceFactory(claim=claim, finding="Before.")
+
+    def line():
+        return lines(dump_bytes(published(), use_copy=True))[0]
+
+    link.finding = "After."
+    link.save()
+    assert line()["evidence"][0]["finding"] == "After."
+    link.citation.title = "Renamed work"
+    link.citation.save()
+    assert line()["evidence"][0]["citation"]["title"] == "Renamed work"
+    claim.source.title = "Renamed text"
+    claim.source.save()
+    assert line()["source_title"] == line()["appearances"][0]["source_title"] == "Renamed text"
+    Claim.objects.filter(pk=claim.pk).update(rationale="New rationale")
+    assert line()["rationale"] == "New rationale"
+    link.delete()
+    assert line()["evidence"] == []
+    Claim.objects.filter(pk=claim.pk).update(status=Status.IN_REVIEW)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM claims_claimrecord")
+        assert cursor.fetchone() == (0,)
+    assert dump_bytes(published(), use_copy=True) == b""
 
 
 def test_binary_copy_stream_is_read_however_it_is_cut():

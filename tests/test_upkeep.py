@@ -20,6 +20,7 @@ TABLES = [
     "claims_facetcount",
     "claims_facettotal",
     "claims_claimsummary",
+    "claims_claimrecord",
     "claims_rateddowncount",
 ]
 
