@@ -2,11 +2,20 @@
 responses and an example request, and each schema's fields, as plain values for the template.
 """
 
+import re
 from urllib.parse import urlencode
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 EXAMPLE_QUERY_PARAMETERS = 2  # how many of an operation's parameters its example request sets
+
+
+def prose(text: str) -> SafeString:
+    """A description as HTML: escaped, with its `code spans` (the document's Markdown, as
+    OpenAPI allows) as <code>."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text)))  # nosec B308 B703 # escaped first
 
 
 def arrange(document: dict) -> dict:
@@ -74,7 +83,7 @@ def _endpoint(server: str, path: str, method: str, body: dict) -> dict:
             "name": p["name"],
             "where": p["in"],
             "required": p.get("required", False),
-            "description": p.get("description", ""),
+            "description": prose(p.get("description", "")),
             "example": p.get("example"),
             "repeatable": p["schema"].get("type") == "array",
             **describe(p["schema"]),
@@ -87,7 +96,7 @@ def _endpoint(server: str, path: str, method: str, body: dict) -> dict:
             responses.append(
                 {
                     "status": status,
-                    "description": response["description"],
+                    "description": prose(response["description"]),
                     "content_type": content_type or "",
                     **describe(media.get("schema", {"type": "null"})),
                 }
@@ -97,7 +106,7 @@ def _endpoint(server: str, path: str, method: str, body: dict) -> dict:
         "method": method.upper(),
         "path": path,
         "summary": body["summary"],
-        "description": body["description"],
+        "description": prose(body["description"]),
         "parameters": parameters,
         "responses": responses,
         "curl": f"curl -s '{example_url(server, path, parameters)}'",
@@ -122,12 +131,12 @@ def _schema(name: str, schema: dict) -> dict:
     return {
         "name": name,
         "anchor": anchor(name),
-        "description": schema.get("description", ""),
+        "description": prose(schema.get("description", "")),
         "fields": [
             {
                 "name": field,
                 "required": field in required,
-                "description": value.get("description", ""),
+                "description": prose(value.get("description", "")),
                 **describe(value),
             }
             for field, value in schema.get("properties", {}).items()
