@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .. import citation_page, detail, listing, merging
 from ..appearances import page_appearances
 from ..export import evidence_by_claim
-from ..filters import parse_id, select_claims
+from ..filters import FILTERS, parse_id, select_claims
 from ..models import Appearance, Citation, Source
 from ..scales import Stance, Status
 from . import representations as rep
@@ -136,7 +136,14 @@ def _counts(page) -> dict:
         "total_exact": counts.total_exact,
         # False: the per-code counts are lower bounds.
         "exact": counts.exact,
-        **{facet.name: {item.code: item.count for item in facet.items} for facet in page.facets},
+        # Each faceted filter's codes, each counted without its own filter (as the page's).
+        **{
+            spec.param: {
+                code: counts.facets.get(spec.param, {}).get(code, 0) for code, _ in spec.choices
+            }
+            for spec in FILTERS
+            if spec.faceted
+        },
     }
 
 
