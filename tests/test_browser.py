@@ -211,3 +211,20 @@ def test_no_claim_number_is_crossed_by_an_overlaps_outline(page, demo):
         assert page.locator(".source-text mark.overlap").count() > 0
 
         assert page.evaluate(crossing) == [], f"at {width} px"
+
+
+def test_the_claims_table_fits_a_desktop_and_no_date_breaks(page, demo):
+    """At 1280 px the seven columns fit without scrolling (the source title shortened); at
+    every width each review date stays on one line."""
+    dates_on_one_line = (
+        "[...document.querySelectorAll('td.col-reviewed_at time')]"
+        ".every(t => t.getClientRects().length === 1)"
+    )
+
+    for width in (360, 800, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(demo + "/claims/")
+
+        assert page.evaluate(dates_on_one_line), f"a date breaks at {width} px"
+    box = page.locator(".table-container")
+    assert box.evaluate("e => e.scrollWidth <= e.clientWidth")

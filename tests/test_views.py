@@ -116,6 +116,47 @@ def test_export_with_bad_query_is_a_clear_400(client):
     assert "“best” is not a grade" in response.content.decode()
 
 
+@pytest.mark.parametrize("query", ["grade=best", "sort=nope", "verdict=x&q=hair", "source=999"])
+def test_the_400_page_offers_no_download_that_would_answer_400(client, query):
+    response = client.get(f"{LIST}?{query}")
+    links = re.findall(r'href="([^"]*export\.csv[^"]*)"', response.content.decode())
+
+    assert response.status_code == 400
+    assert "Download CSV" not in response.content.decode()
+    assert [client.get(link.replace("&amp;", "&")).status_code for link in links] == [200]
+
+
+LONG_TITLE = "Kratom for opioid withdrawal, hair loss during detox, and what the studies say"
+
+
+def test_the_table_shows_a_long_source_title_shortened_and_the_csv_keeps_it_whole(client):
+    claim = ClaimFactory(published=True, source=SourceFactory(title=LONG_TITLE))
+
+    html = client.get(LIST).content.decode()
+    csv_text = b"".join(client.get("/claims/export.csv").streaming_content).decode()
+    claim_html = client.get(claim.get_absolute_url()).content.decode()
+
+    assert f'{claim.source.get_absolute_url()}">Kratom for opioid withdrawal…</a>' in html
+    assert LONG_TITLE not in html
+    assert LONG_TITLE in csv_text
+    assert f">{LONG_TITLE}</a>" in claim_html
+
+
+@pytest.mark.parametrize(
+    ("title", "short"),
+    [
+        ("Short title", "Short title"),
+        ("x" * 32, "x" * 32),
+        ("A headline that is thirty-three c", "A headline that is…"),
+        ("Averyveryverylongwordwithoutanyspacesatall", "Averyveryverylongwordwithoutany…"),
+    ],
+)
+def test_short_title_cuts_at_a_word(title, short):
+    from claims.fasthtml import short_title
+
+    assert short_title(title) == short
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
