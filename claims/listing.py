@@ -146,6 +146,26 @@ class ClaimPage:
         ]
 
     @property
+    def hidden_for_sort(self) -> list[tuple[str, str]]:
+        """What the sort form resubmits besides the sort: the search and the filters."""
+        return self._pairs(exclude={"sort"})
+
+    @property
+    def sort_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) of the sort control: the table's headers sort on a wide
+        screen; on a phone the table is a list of cards and this is the only way."""
+        current = self.selection.sort if "sort" in self.selection.usable_params else ""
+        first = "Best match first" if self.selection.text else "Newest first"
+        options = [("", first)]
+        for column in PAGE_COLUMNS:
+            up, down = SORT_WORDS.get(column.name, ("A to Z", "Z to A"))
+            options += [
+                (column.name, f"{column.label}, {up}"),
+                (f"-{column.name}", f"{column.label}, {down}"),
+            ]
+        return [(value, label, value == current) for value, label in options]
+
+    @property
     def checkboxes(self) -> dict:
         """The check boxes of each filter with codes, as HTML (see fasthtml)."""
         params = self.selection.params
@@ -157,6 +177,13 @@ class ClaimPage:
 
 
 MAX_TITLE = 300
+# How each sort reads, ascending then descending (text columns: "A to Z", "Z to A").
+SORT_WORDS = {
+    "grade": ("high first", "very low first"),
+    "verdict": ("supported first", "contradicted first"),
+    "appearances": ("fewest first", "most first"),
+    "reviewed_at": ("oldest first", "newest first"),
+}
 
 
 def claim_page(

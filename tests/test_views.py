@@ -667,3 +667,32 @@ def test_an_unchanged_claim_page_is_rendered_once_and_a_changed_one_again(client
     assert again.content == first.content
     assert "A retitled article" in changed.content.decode()
     assert [t.name for t in changed.templates][0] == "claims/claim_detail.html"
+
+
+def test_the_sort_control_keeps_the_search_and_filters_and_shows_the_current_sort(client):
+    ClaimFactory(published=True, grade=Grade.LOW)
+
+    response = client.get(LIST + "?q=kratom&grade=low&sort=-reviewed_at&page=1&junk=1")
+    html = response.content.decode()
+    form = html[html.index('<form class="sort-control"') :]
+    form = form[: form.index("</form>")]
+
+    assert re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form) == [
+        ("q", "kratom"),
+        ("grade", "low"),
+    ]
+    assert '<option value="-reviewed_at" selected>Reviewed, newest first</option>' in form
+    assert '<option value="">Best match first</option>' in form
+    assert [v for v, _, selected in response.context["page"].sort_options if selected] == [
+        "-reviewed_at"
+    ]
+    assert len(response.context["page"].sort_options) == 1 + 2 * len(PAGE_COLUMNS)
+
+
+def test_every_sort_the_control_offers_is_a_page(client):
+    ClaimFactory(published=True)
+    values = [value for value, _, _ in client.get(LIST).context["page"].sort_options]
+
+    statuses = {value: client.get(LIST, {"sort": value}).status_code for value in values}
+
+    assert set(statuses.values()) == {200}
