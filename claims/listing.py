@@ -24,7 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.urls import reverse
 
-from . import fasthtml, sidetables
+from . import fasthtml, pictures, sidetables
 from .columns import PAGE_COLUMNS
 from .filters import (
     FILTERS,
@@ -144,6 +144,14 @@ class ClaimPage:
             for value in dict.fromkeys(params.getlist(key))
             if value
         ]
+
+    @property
+    def matrix(self) -> pictures.Matrix:
+        """The selection by grade and verdict, from the counts' grid (no query)."""
+        counts, selection = self.counts, self.selection
+        return pictures.grade_verdict_matrix(
+            counts.grid, selection.values, selection.params, at_least=not counts.total_exact
+        )
 
     @property
     def hidden_for_sort(self) -> list[tuple[str, str]]:

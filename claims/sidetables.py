@@ -55,13 +55,17 @@ class Counts:
     exact: bool = True
     total_exact: bool = True
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The rows summed: (grade, verdict, n), counted with every filter but those two (with
+    # them too on a search page, whose grid is capped at the bound). The matrix reads it.
+    grid: list = field(default_factory=list)
 
 
 def counts_from_grid(grid, chosen: dict[str, list]) -> Counts:
     """Sum a grid of rows (one code per faceted filter, then n): the total with every filter,
     each facet's counts with every filter but its own."""
     specs = faceted()
-    counts = Counts(facets={spec.param: {} for spec in specs})
+    grid = list(grid)
+    counts = Counts(facets={spec.param: {} for spec in specs}, grid=grid)
     for *codes, n in grid:
         passes = [
             not chosen.get(s.param) or c in chosen[s.param]
