@@ -696,3 +696,42 @@ def test_every_sort_the_control_offers_is_a_page(client):
     statuses = {value: client.get(LIST, {"sort": value}).status_code for value in values}
 
     assert set(statuses.values()) == {200}
+
+
+def _next_link(response) -> str:
+    return response.context["page"].pager.next_url
+
+
+def test_after_next_the_page_still_says_which_page_it_is(client, django_assert_num_queries):
+    ClaimFactory.create_batch(60, published=True)
+    first = client.get(LIST)
+
+    assert _next_link(first).endswith("&n=2")
+    # the counts' grid, the page with the row before it: as many as a cursor page
+    with django_assert_num_queries(2):
+        second = client.get(LIST + _next_link(first))
+    third = client.get(LIST + _next_link(second))
+
+    pager = second.context["page"].pager
+    assert (pager.number, pager.num_pages) == (2, 3)
+    assert [number for number, _ in pager.links] == [1, 2, 3]
+    assert second.context["page"].rows == client.get(LIST + "?page=2").context["page"].rows
+    assert third.context["page"].pager.number == 3
+    assert 'aria-current="page" href="?page=2"' in second.content.decode()
+    assert "Published claims, page 2 of 3" in second.content.decode()
+
+
+@pytest.mark.parametrize("shift", ["typed", "published since"])
+def test_a_carried_page_number_that_is_no_longer_true_is_not_shown(client, shift):
+    ClaimFactory.create_batch(60, published=True)
+    link = _next_link(client.get(LIST))
+    rows = client.get(LIST + link).context["page"].rows
+    if shift == "typed":
+        link = link.replace("n=2", "n=3")
+    else:
+        ClaimFactory(published=True)  # newest: every later claim moves down one place
+
+    page = client.get(LIST + link).context["page"]
+
+    assert page.pager.number is None
+    assert page.rows == rows  # still the claims after the cursor
