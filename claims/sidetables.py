@@ -243,10 +243,16 @@ def _bounded_counts(selection: Selection, grid) -> Counts:
     return counts
 
 
+def search_grid(selection: Selection) -> list:
+    """The grid of a search and every filter, over at most `search_bound() + 1` matches: the
+    rows a search page's matrix shows (the page gets them with its ranked ids)."""
+    return _capped_grid(selection, with_faceted=True)
+
+
 def bounded_counts(selection: Selection) -> Counts:
     """The counts of a sorted search: as bounded_search counts, without ranking.
 
     The rows of a sorted search stay exact (select_claims' order); only the numbers are
     capped, so a common word does not count 100,000 matches on every page.
     """
-    return _bounded_counts(selection, _capped_grid(selection, with_faceted=True))
+    return _bounded_counts(selection, search_grid(selection))
