@@ -1,6 +1,6 @@
 """The benchmark's Markdown table: each median against the targets of PRODUCT.md."""
 
-from bench import dump, peer
+from bench import dump, matrix, peer
 
 TARGET_ROWS_PER_S = 150_000
 TARGET_RSS_MB = 100
@@ -71,6 +71,7 @@ def render_markdown(result):
             f"{match['median_ms']:.1f} ms (worst {worst:.1f} ms) | — | — | 1 | "
             f"{_verdict_ms(worst, match['target_ms'])} (worst) |"
         )
+    lines += matrix.render(result.get("matrix"))
     lines += dump.render(result.get("dump"))
     lines += peer.render(result.get("served"), result.get("peer"))
     lines.append("")

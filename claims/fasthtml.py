@@ -53,7 +53,21 @@ def verdict_cell(record, table) -> str:
 
 def source_cell(record, table) -> str:
     url = html.escape(table.url_of(record.source))
-    return f'<a href="{url}">{html.escape(record.source.title)}</a>'
+    return f'<a href="{url}">{html.escape(short_title(record.source.title))}</a>'
+
+
+SHORT_TITLE = 32
+
+
+def short_title(title: str, limit: int = SHORT_TITLE) -> str:
+    """`title` cut at a word before `limit` characters, with "…": a long headline repeated on
+    every row took five lines a row. The claim's page and the CSV keep the full title."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:–—-") + "…"
 
 
 def reviewed_cell(record, table) -> str:

@@ -37,7 +37,8 @@ from .text import CodepointOrder, Lowered
 
 MAX_QUERY_LENGTH = 300
 # Where a page is in the selection: not part of the selection itself.
-POSITION_PARAMS = ("page", "after", "before")
+# `n` rides with `after`: the page number a Next link expects (checked before it is shown).
+POSITION_PARAMS = ("page", "after", "before", "n")
 
 
 # --- the registry ---------------------------------------------------------------------------

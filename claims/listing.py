@@ -24,7 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.urls import reverse
 
-from . import fasthtml, sidetables
+from . import fasthtml, pictures, sidetables
 from .columns import PAGE_COLUMNS
 from .filters import (
     FILTERS,
@@ -146,6 +146,34 @@ class ClaimPage:
         ]
 
     @property
+    def matrix(self) -> pictures.Matrix:
+        """The selection by grade and verdict, from the counts' grid (no query)."""
+        counts, selection = self.counts, self.selection
+        return pictures.grade_verdict_matrix(
+            counts.grid, selection.values, selection.params, at_least=not counts.total_exact
+        )
+
+    @property
+    def hidden_for_sort(self) -> list[tuple[str, str]]:
+        """What the sort form resubmits besides the sort: the search and the filters."""
+        return self._pairs(exclude={"sort"})
+
+    @property
+    def sort_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) of the sort control: the table's headers sort on a wide
+        screen; on a phone the table is a list of cards and this is the only way."""
+        current = self.selection.sort if "sort" in self.selection.usable_params else ""
+        first = "Best match first" if self.selection.text else "Newest first"
+        options = [("", first)]
+        for column in PAGE_COLUMNS:
+            up, down = SORT_WORDS.get(column.name, ("A to Z", "Z to A"))
+            options += [
+                (column.name, f"{column.label}, {up}"),
+                (f"-{column.name}", f"{column.label}, {down}"),
+            ]
+        return [(value, label, value == current) for value, label in options]
+
+    @property
     def checkboxes(self) -> dict:
         """The check boxes of each filter with codes, as HTML (see fasthtml)."""
         params = self.selection.params
@@ -157,6 +185,13 @@ class ClaimPage:
 
 
 MAX_TITLE = 300
+# How each sort reads, ascending then descending (text columns: "A to Z", "Z to A").
+SORT_WORDS = {
+    "grade": ("high first", "very low first"),
+    "verdict": ("supported first", "contradicted first"),
+    "appearances": ("fewest first", "most first"),
+    "reviewed_at": ("oldest first", "newest first"),
+}
 
 
 def claim_page(
@@ -183,7 +218,7 @@ def claim_page(
         cursor = after is not None or before is not None
         # (An empty selection has no cursor to continue from: its first page, with no query.)
         if selection.newest_first and cursor and "page" not in params and page.counts.total:
-            _cursor_page(page, after=after, before=before)
+            _cursor_page(page, after=after, before=before, number=parse_id(params.get("n")))
         else:
             _numbered_page(page, number, note)
     page.notes = [note for note in page.notes if note] + _bound_notes(page)
@@ -230,8 +265,13 @@ def _skip_empty_codes(selection: Selection, counts: Counts) -> None:
     selection.queryset = keep_scale_codes(selection.queryset, name, present)
 
 
-def _cursor_page(page: ClaimPage, *, after: int | None, before: int | None) -> None:
-    """Newest first, the page after or before the claim a cursor names."""
+def _cursor_page(
+    page: ClaimPage, *, after: int | None, before: int | None, number: int | None = None
+) -> None:
+    """Newest first, the page after or before the claim a cursor names; numbered when the
+    page number the link carried (`n`) proves true."""
+    if after is not None and number and _carried_page(page, after, number):
+        return
     selection = page.selection
     queryset = page_rows(selection.queryset, page.fields)
     rows, more, found = keyset_rows(queryset, after=after, before=before)
@@ -243,6 +283,37 @@ def _cursor_page(page: ClaimPage, *, after: int | None, before: int | None) -> N
         rows, more, after, before = list(queryset[: PER_PAGE + 1]), None, None, None
     page.pager = keyset_pager(selection.params, rows, more, after, before)
     page.rows = rows[:PER_PAGE]
+
+
+# How deep (from either end) a carried page number is checked; deeper, the page shows none.
+CHECKED_DEPTH = 5000
+
+
+def _carried_page(page: ClaimPage, after: int, number: int) -> bool:
+    """Page `number`, if the cursor claim `after` is the last row of page `number - 1` now.
+
+    A Next link carries the number of the page it leads to (`?after=<id>&n=<number>`). It
+    is shown only if true: the page is read by position with the row before it, in the one
+    query the cursor page would have made, and that row must be the cursor's claim (a claim
+    published or withdrawn since, or a number typed in, fails this). Reading by position
+    costs the depth, so only the first and last CHECKED_DEPTH rows are checked.
+    """
+    selection, total = page.selection, page.counts.total
+    offset = PER_PAGE * (number - 1)
+    if not 0 < offset < total or min(offset, total - offset) > CHECKED_DEPTH:
+        return False
+    rows = slice_rows(page_rows(selection.queryset, page.fields), offset - 1, PER_PAGE + 2, total)
+    if not rows or rows[0].pk != after:
+        return False
+    page.rows = rows[1 : PER_PAGE + 1]
+    page.pager = numbered_pager(selection.params, number, num_pages(total))
+    if len(rows) > PER_PAGE + 1:
+        page.pager.next_url = _next_by_cursor(selection.params, page.rows[-1].pk, number + 1)
+    return True
+
+
+def _next_by_cursor(params: QueryDict, last: int, number: int) -> str:
+    return querystring(params, after=[str(last)], n=[str(number)])
 
 
 def _numbered_page(page: ClaimPage, number: int, note: str) -> None:
@@ -259,7 +330,7 @@ def _numbered_page(page: ClaimPage, number: int, note: str) -> None:
     page.pager = numbered_pager(selection.params, number, num_pages(counts.total))
     if keyset and len(rows) > PER_PAGE:
         # Onward from here by keyset: as fast at page 20,000 as at page 2.
-        page.pager.next_url = querystring(selection.params, after=[str(rows[PER_PAGE - 1].pk)])
+        page.pager.next_url = _next_by_cursor(selection.params, rows[PER_PAGE - 1].pk, number + 1)
     page.rows = rows[:PER_PAGE]
     page.notes.append(note)
 

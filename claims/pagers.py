@@ -63,7 +63,8 @@ def keyset_pager(params: QueryDict, rows, more, after, before) -> Pager:
     if more is None:  # fell back to the first page
         pager.number = 1
         if len(rows) > PER_PAGE:
-            pager.next_url = cursor("after", rows[PER_PAGE - 1].pk)
+            last = str(rows[PER_PAGE - 1].pk)
+            pager.next_url = querystring(params, after=[last], n=["2"])
         return pager
     shown = rows[:PER_PAGE]
     if not shown:

@@ -55,13 +55,17 @@ class Counts:
     exact: bool = True
     total_exact: bool = True
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The rows summed: (grade, verdict, n), counted with every filter but those two (with
+    # them too on a search page, whose grid is capped at the bound). The matrix reads it.
+    grid: list = field(default_factory=list)
 
 
 def counts_from_grid(grid, chosen: dict[str, list]) -> Counts:
     """Sum a grid of rows (one code per faceted filter, then n): the total with every filter,
     each facet's counts with every filter but its own."""
     specs = faceted()
-    counts = Counts(facets={spec.param: {} for spec in specs})
+    grid = list(grid)
+    counts = Counts(facets={spec.param: {} for spec in specs}, grid=grid)
     for *codes, n in grid:
         passes = [
             not chosen.get(s.param) or c in chosen[s.param]
@@ -239,10 +243,16 @@ def _bounded_counts(selection: Selection, grid) -> Counts:
     return counts
 
 
+def search_grid(selection: Selection) -> list:
+    """The grid of a search and every filter, over at most `search_bound() + 1` matches: the
+    rows a search page's matrix shows (the page gets them with its ranked ids)."""
+    return _capped_grid(selection, with_faceted=True)
+
+
 def bounded_counts(selection: Selection) -> Counts:
     """The counts of a sorted search: as bounded_search counts, without ranking.
 
     The rows of a sorted search stay exact (select_claims' order); only the numbers are
     capped, so a common word does not count 100,000 matches on every page.
     """
-    return _bounded_counts(selection, _capped_grid(selection, with_faceted=True))
+    return _bounded_counts(selection, search_grid(selection))

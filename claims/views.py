@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import appearances, detail, export, grading, listing, merging, pagers, reports
+from . import appearances, detail, export, grading, listing, merging, pagers, pictures, reports
 from .clientip import client_address
 from .filters import select_claims
 from .findings import summary_of_findings
@@ -218,11 +218,13 @@ class SourceDetailView(DetailView):
             claim.number = number
         marks = [Mark(a.pk, by_id[a.claim_id], a.quote_start, a.quote_end) for a in appearances]
         present = {claim.verdict for claim in claims}
+        list_url = reverse("claims:claim-list") + f"?source={source.pk}"
         return context | {
             "claims": claims,
             "paragraphs": mark_quotes(source.text, marks),
             "legend": [verdict for verdict in Verdict if verdict in present],
-            "list_url": reverse("claims:claim-list") + f"?source={source.pk}",
+            "list_url": list_url,
+            "scorecard": pictures.scorecard(claims, list_url),
         }
 
 

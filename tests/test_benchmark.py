@@ -64,13 +64,17 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert "| Measurement | Median | Min–max | SQL floor | Queries | Target |" in markdown
     assert all(page["status"] == 200 for page in result["pages"])
     table = markdown.split("\n\n")[1]
-    # header, pages, COPY, export, matching, dump
-    assert table.count("\n| ") == len(PAGES) + 4
+    # header, pages, COPY, export, matching, matrix, dump
+    assert table.count("\n| ") == len(PAGES) + 5
     dump = result["dump"]
     assert (dump["claims"], dump["error"]) == (result["meta"]["published_claims"], None)
     assert min(dump["bytes"], dump["claims_per_s"], dump["peak_rss_mb"]) > 0
     assert "NDJSON dump (`export_claims_report --format ndjson`)" in markdown
     assert "match suggestion for one candidate" in markdown
+    matrix = result["matrix"]
+    assert {page["name"] for page in matrix["pages"]} <= set(PAGES)
+    assert len(matrix["pages"]) >= 10
+    assert "grade × verdict matrix (counts + matrix)" in markdown
     # Through gunicorn: the claim page (one with a GRADE assessment) and the floor page.
     served = result["served"]
     assert [served[name]["requests"] for name in ("claim", "methodology")] == [41, 41]

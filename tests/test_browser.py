@@ -153,3 +153,78 @@ def test_a_claim_made_in_several_texts_reads_well_and_leads_to_each_marked_passa
     expect(page.locator(f"#quote-{claim.pk}")).to_contain_text(claim.quote)
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_every_public_page_fits_a_phone_and_passes_axe(page, demo):
+    """No page scrolls sideways at 360 px (its tables scroll inside their own box or stack),
+    and each is axe clean there and at 1280 px: the matrix and the scorecard included."""
+    from claims.models import Citation
+
+    claim = Claim.objects.get(statement="Kratom aids hair regrowth after opioid withdrawal.")
+    work = Citation.objects.filter(evidence__claim__status="published").first()
+    paths = [
+        "/claims/",
+        "/claims/?q=hair",
+        "/claims/?grade=low&grade=very_low&sort=-reviewed_at",
+        claim.get_absolute_url(),
+        "/sources/",
+        Source.objects.get().get_absolute_url(),
+        "/methodology/",
+        f"/citations/{work.pk}/",
+        "/api/v1/docs/",
+        claim.get_absolute_url() + "report/",
+        "/claims/?grade=best",
+    ]
+    problems = []
+
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in paths:
+            page.goto(demo + path)
+            used = page.evaluate("document.documentElement.scrollWidth")
+            results = Axe().run(page)
+            if used > width:
+                problems.append(f"{path} is {used} px wide at {width} px")
+            if results.violations_count:
+                problems.append(f"{path} at {width} px: {results.generate_report()}")
+
+    assert problems == []
+
+
+def test_no_claim_number_is_crossed_by_an_overlaps_outline(page, demo):
+    """Where overlapping quotes meet, each numbered link stays clear of the outlines beside it
+    on its line (drawn 3 px outside each mark's box), at a phone's width and a desktop's."""
+    crossing = """() => {
+        const boxes = [...document.querySelectorAll('.source-text mark.overlap')]
+            .flatMap(m => [...m.getClientRects()]);
+        return [...document.querySelectorAll('.source-text a.ref')].filter(ref => {
+            const r = ref.getBoundingClientRect();
+            const middle = (r.top + r.bottom) / 2;  // on the same line as the mark
+            return boxes.some(b => r.left < b.right + 3 && b.left - 3 < r.right
+                                && b.top < middle && middle < b.bottom);
+        }).map(ref => ref.textContent);
+    }"""
+
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(demo + Source.objects.get().get_absolute_url())
+        assert page.locator(".source-text mark.overlap").count() > 0
+
+        assert page.evaluate(crossing) == [], f"at {width} px"
+
+
+def test_the_claims_table_fits_a_desktop_and_no_date_breaks(page, demo):
+    """At 1280 px the seven columns fit without scrolling (the source title shortened); at
+    every width each review date stays on one line."""
+    dates_on_one_line = (
+        "[...document.querySelectorAll('td.col-reviewed_at time')]"
+        ".every(t => t.getClientRects().length === 1)"
+    )
+
+    for width in (360, 800, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(demo + "/claims/")
+
+        assert page.evaluate(dates_on_one_line), f"a date breaks at {width} px"
+    box = page.locator(".table-container")
+    assert box.evaluate("e => e.scrollWidth <= e.clientWidth")

@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from claims import listing
+from claims import listing, pagers
 from claims.filters import select_claims
 from claims.models import Claim
 from claims.scales import ClaimType, Grade, Status, Verdict
@@ -128,6 +128,7 @@ def _walk(client, url: str, pattern: re.Pattern) -> tuple[list[list[int]], list[
 
 def test_keyset_pages_keep_filters(client, monkeypatch):
     monkeypatch.setattr(listing, "PER_PAGE", 4)  # several pages from a few claims
+    monkeypatch.setattr(pagers, "PER_PAGE", 4)  # (and as many page numbers)
     for i in range(40):
         ClaimFactory(
             published=True,

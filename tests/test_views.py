@@ -116,6 +116,47 @@ def test_export_with_bad_query_is_a_clear_400(client):
     assert "“best” is not a grade" in response.content.decode()
 
 
+@pytest.mark.parametrize("query", ["grade=best", "sort=nope", "verdict=x&q=hair", "source=999"])
+def test_the_400_page_offers_no_download_that_would_answer_400(client, query):
+    response = client.get(f"{LIST}?{query}")
+    links = re.findall(r'href="([^"]*export\.csv[^"]*)"', response.content.decode())
+
+    assert response.status_code == 400
+    assert "Download CSV" not in response.content.decode()
+    assert [client.get(link.replace("&amp;", "&")).status_code for link in links] == [200]
+
+
+LONG_TITLE = "Kratom for opioid withdrawal, hair loss during detox, and what the studies say"
+
+
+def test_the_table_shows_a_long_source_title_shortened_and_the_csv_keeps_it_whole(client):
+    claim = ClaimFactory(published=True, source=SourceFactory(title=LONG_TITLE))
+
+    html = client.get(LIST).content.decode()
+    csv_text = b"".join(client.get("/claims/export.csv").streaming_content).decode()
+    claim_html = client.get(claim.get_absolute_url()).content.decode()
+
+    assert f'{claim.source.get_absolute_url()}">Kratom for opioid withdrawal…</a>' in html
+    assert LONG_TITLE not in html
+    assert LONG_TITLE in csv_text
+    assert f">{LONG_TITLE}</a>" in claim_html
+
+
+@pytest.mark.parametrize(
+    ("title", "short"),
+    [
+        ("Short title", "Short title"),
+        ("x" * 32, "x" * 32),
+        ("A headline that is thirty-three c", "A headline that is…"),
+        ("Averyveryverylongwordwithoutanyspacesatall", "Averyveryverylongwordwithoutany…"),
+    ],
+)
+def test_short_title_cuts_at_a_word(title, short):
+    from claims.fasthtml import short_title
+
+    assert short_title(title) == short
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -626,3 +667,71 @@ def test_an_unchanged_claim_page_is_rendered_once_and_a_changed_one_again(client
     assert again.content == first.content
     assert "A retitled article" in changed.content.decode()
     assert [t.name for t in changed.templates][0] == "claims/claim_detail.html"
+
+
+def test_the_sort_control_keeps_the_search_and_filters_and_shows_the_current_sort(client):
+    ClaimFactory(published=True, grade=Grade.LOW)
+
+    response = client.get(LIST + "?q=kratom&grade=low&sort=-reviewed_at&page=1&junk=1")
+    html = response.content.decode()
+    form = html[html.index('<form class="sort-control"') :]
+    form = form[: form.index("</form>")]
+
+    assert re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form) == [
+        ("q", "kratom"),
+        ("grade", "low"),
+    ]
+    assert '<option value="-reviewed_at" selected>Reviewed, newest first</option>' in form
+    assert '<option value="">Best match first</option>' in form
+    assert [v for v, _, selected in response.context["page"].sort_options if selected] == [
+        "-reviewed_at"
+    ]
+    assert len(response.context["page"].sort_options) == 1 + 2 * len(PAGE_COLUMNS)
+
+
+def test_every_sort_the_control_offers_is_a_page(client):
+    ClaimFactory(published=True)
+    values = [value for value, _, _ in client.get(LIST).context["page"].sort_options]
+
+    statuses = {value: client.get(LIST, {"sort": value}).status_code for value in values}
+
+    assert set(statuses.values()) == {200}
+
+
+def _next_link(response) -> str:
+    return response.context["page"].pager.next_url
+
+
+def test_after_next_the_page_still_says_which_page_it_is(client, django_assert_num_queries):
+    ClaimFactory.create_batch(60, published=True)
+    first = client.get(LIST)
+
+    assert _next_link(first).endswith("&n=2")
+    # the counts' grid, the page with the row before it: as many as a cursor page
+    with django_assert_num_queries(2):
+        second = client.get(LIST + _next_link(first))
+    third = client.get(LIST + _next_link(second))
+
+    pager = second.context["page"].pager
+    assert (pager.number, pager.num_pages) == (2, 3)
+    assert [number for number, _ in pager.links] == [1, 2, 3]
+    assert second.context["page"].rows == client.get(LIST + "?page=2").context["page"].rows
+    assert third.context["page"].pager.number == 3
+    assert 'aria-current="page" href="?page=2"' in second.content.decode()
+    assert "Published claims, page 2 of 3" in second.content.decode()
+
+
+@pytest.mark.parametrize("shift", ["typed", "published since"])
+def test_a_carried_page_number_that_is_no_longer_true_is_not_shown(client, shift):
+    ClaimFactory.create_batch(60, published=True)
+    link = _next_link(client.get(LIST))
+    rows = client.get(LIST + link).context["page"].rows
+    if shift == "typed":
+        link = link.replace("n=2", "n=3")
+    else:
+        ClaimFactory(published=True)  # newest: every later claim moves down one place
+
+    page = client.get(LIST + link).context["page"]
+
+    assert page.pager.number is None
+    assert page.rows == rows  # still the claims after the cursor

@@ -39,7 +39,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from psycopg import sql as pgsql
 
-from bench import dump, matching, peer
+from bench import dump, matching, matrix, peer
 from bench.api import with_api_twins
 from bench.generate import (
     generate_claims,
@@ -134,6 +134,7 @@ class Command(BaseCommand):
             result["pages"].append(self._measure_page(client, page, repeat, warmup))
         self._say("Measuring match suggestions for candidates…")
         result["matching"] = matching.measure(repeat=repeat)
+        result["matrix"] = matrix.measure(pages, repeat=repeat)
         if not options["skip_served"]:
             self._say("Measuring the claim page through gunicorn (and beside Datasette)…")
             result.update(
