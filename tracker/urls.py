@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from claims import health
+from claims import crawlers, health
 from claims.sitemaps import SITEMAPS, sitemap_index
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz),
+    path("robots.txt", crawlers.robots_txt, name="robots"),
+    path("favicon.ico", crawlers.favicon, name="favicon"),
     path("api/v1/", include("claims.api.urls")),
     # An index, so that a million claims spread over sitemap pages of 10,000 URLs each.
     path("sitemap.xml", sitemap_index, name="sitemap"),
