@@ -108,10 +108,14 @@ class ClaimFeed(SubjectFeed):
         claims = Claim.objects.published()
         if subject:
             claims = self.subject_claims(claims, subject)
+        # The newest ids first, then their rows with the last change: the change's subquery
+        # would keep PostgreSQL from scanning the claims in parallel.
+        newest = claims.order_by("-published_at", "-pk").values("pk")[:FEED_LENGTH]
         return (
-            claims.annotate(last_change=last_public_change_at())
+            Claim.objects.filter(pk__in=newest)
+            .annotate(last_change=last_public_change_at())
             .only("pk", "slug", "statement", "subject", "grade", "verdict", "published_at")
-            .order_by("-published_at", "-pk")[:FEED_LENGTH]
+            .order_by("-published_at", "-pk")
         )
 
     def item_title(self, claim):
