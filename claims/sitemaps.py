@@ -7,15 +7,19 @@ lastmod among its URLs, from one aggregate that also counts its pages.
 """
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
 
 from .citation_page import published_links
 from .models import Citation, Claim, PublicChange, Source, last_public_change_at
@@ -159,3 +163,36 @@ def sitemap_index(request):
     return TemplateResponse(
         request, "sitemap_index.xml", {"sitemaps": items}, content_type="application/xml"
     )
+
+
+def w3c_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@require_safe
+def sitemap_section(request, section):
+    """/sitemap-<section>.xml?p=N: what Django's sitemap view answers (404 for an unknown
+    section or page, Last-Modified when every URL has a lastmod), written without the template
+    engine, which took over a second for 10,000 URLs. Lastmods are full W3C datetimes."""
+    if section not in SITEMAPS:
+        raise Http404("No such sitemap.")
+    sitemap = SITEMAPS[section]()
+    try:
+        urls = sitemap.get_urls(page=request.GET.get("p", 1))
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404("No such sitemap page.") from None
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    ]
+    for url in urls:
+        lastmod = f"<lastmod>{w3c_datetime(url['lastmod'])}</lastmod>" if url["lastmod"] else ""
+        parts.append(
+            f"<url><loc>{escape(url['location'])}</loc>{lastmod}"
+            f"<changefreq>{url['changefreq']}</changefreq></url>\n"
+        )
+    parts.append("</urlset>\n")
+    response = HttpResponse("".join(parts), content_type="application/xml")
+    if latest := getattr(sitemap, "latest_lastmod", None):
+        response.headers["Last-Modified"] = http_date(latest.timestamp())
+    return response

@@ -1,7 +1,8 @@
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.http import http_date
 
 from claims.models import Claim, Source
 from claims.scales import Status
@@ -62,6 +63,10 @@ def test_citation_sitemap_lists_works_that_published_claims_cite(client, setting
 SM = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
+def w3c(when):
+    return f"{when.astimezone(UTC):%Y-%m-%dT%H:%M:%S}+00:00"
+
+
 def urlset(client, url):
     import xml.etree.ElementTree as ET
 
@@ -79,7 +84,7 @@ def test_page_sitemap_lists_the_list_pages_and_the_methodology(client, settings)
     pages = urlset(client, "/sitemap-pages.xml")
 
     assert pages == {
-        "https://claims.example.org/claims/": f"{claim.published_at:%Y-%m-%d}",
+        "https://claims.example.org/claims/": w3c(claim.published_at),
         "https://claims.example.org/sources/": None,
         "https://claims.example.org/methodology/": None,
     }
@@ -100,9 +105,11 @@ def test_claim_lastmod_is_the_first_publication_until_a_change_is_approved(clien
 
     claims = urlset(client, "/sitemap-claims.xml")
 
+    response = client.get("/sitemap-claims.xml")
+    assert response["Last-Modified"] == http_date((now - timedelta(days=3)).timestamp())
     assert claims == {
-        f"https://claims.example.org/claims/{quiet.slug}/": f"{now - timedelta(days=40):%Y-%m-%d}",
-        f"https://claims.example.org/claims/{changed.slug}/": f"{now - timedelta(days=3):%Y-%m-%d}",
+        f"https://claims.example.org/claims/{quiet.slug}/": w3c(now - timedelta(days=40)),
+        f"https://claims.example.org/claims/{changed.slug}/": w3c(now - timedelta(days=3)),
     }
 
 
@@ -141,9 +148,31 @@ def test_sitemap_query_count_is_flat(client, django_assert_num_queries, n_claims
     assert response.status_code == 200
 
 
-def test_a_sitemap_page_past_the_last_is_not_found(client):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/sitemap-claims.xml?p=2",
+        "/sitemap-claims.xml?p=0",
+        "/sitemap-claims.xml?p=-1",
+        "/sitemap-claims.xml?p=1.5",
+        "/sitemap-claims.xml?p=x%00",
+        "/sitemap-claims.xml?p=99999999999999999999999",
+        "/sitemap-nothing.xml",
+        "/sitemap-%C3%A9.xml",
+    ],
+)
+def test_a_sitemap_that_does_not_exist_is_not_found(client, url):
     ClaimFactory(published=True)
 
-    assert client.get("/sitemap-claims.xml?p=2").status_code == 404
-    assert client.get("/sitemap-claims.xml?p=x").status_code == 404
-    assert client.get("/sitemap-nothing.xml").status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_sitemap_escapes_its_urls_and_answers_head(client, settings):
+    settings.SITE_URL = "https://claims.example.org/a&b"
+    claim = ClaimFactory(published=True)
+
+    xml = client.get("/sitemap-claims.xml").content.decode()
+
+    assert f"<loc>https://claims.example.org/a&amp;b/claims/{claim.slug}/</loc>" in xml
+    assert client.head("/sitemap-claims.xml").status_code == 200
+    assert client.post("/sitemap-claims.xml").status_code == 405
