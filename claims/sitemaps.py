@@ -48,6 +48,13 @@ class SiteUrlSitemap(Sitemap):
         return found["n"], found["latest"]
 
 
+def address(name: str, placeholder):
+    """The URL named `name` for any one argument, built by concatenation: reverse() took
+    half of a 10,000-URL page's time. The argument must need no escaping (a slug, an id)."""
+    head, _, tail = reverse(name, args=[placeholder]).rpartition(str(placeholder))
+    return lambda value: f"{head}{value}{tail}"
+
+
 class PageRowsPaginator(Paginator):
     """Pages of a cheap queryset whose rows are read again, for the page's ids only, by
     `rows` (which adds the costly columns: OFFSET never computes them for skipped rows)."""
@@ -83,6 +90,12 @@ class PageSitemap(SiteUrlSitemap):
 
 
 class ClaimSitemap(SiteUrlSitemap):
+    def __init__(self):
+        self.claim_url = address("claims:claim-detail", "slug")
+
+    def location(self, claim):
+        return self.claim_url(claim.slug)
+
     def items(self):
         return Claim.objects.published().only("pk").order_by("pk")
 
@@ -117,6 +130,12 @@ class ClaimSitemap(SiteUrlSitemap):
 
 
 class SourceSitemap(SiteUrlSitemap):
+    def __init__(self):
+        self.source_url = address("claims:source-detail", 0)
+
+    def location(self, source):
+        return self.source_url(source.pk)
+
     def items(self):
         return Source.objects.with_published_claims().only("pk", "updated_at").order_by("pk")
 
@@ -131,8 +150,11 @@ class CitationSitemap(SiteUrlSitemap):
             .order_by("pk")
         )
 
+    def __init__(self):
+        self.citation_url = address("claims:citation-detail", 0)
+
     def location(self, citation):
-        return reverse("claims:citation-detail", args=[citation.pk])
+        return self.citation_url(citation.pk)
 
 
 SITEMAPS = {
