@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import citations, views
+from . import citations, feeds, views
 
 app_name = "claims"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
     path("methodology/", views.MethodologyView.as_view(), name="methodology"),
+    path("feeds/claims.atom", feeds.ClaimFeed(), name="feed-claims"),
+    path("feeds/corrections.atom", feeds.CorrectionFeed(), name="feed-corrections"),
 ]

@@ -107,3 +107,22 @@ def staff_in(group_name: str | None, **kwargs):
     if group_name:
         user.groups.add(Group.objects.get(name=group_name))
     return user
+
+
+# -- added for the feeds and the sitemap's lastmod (issue 20) -----------------------------------
+
+
+class PublicChangeFactory(factory.django.DjangoModelFactory):
+    """An approved correction of a published claim: very low/unsupported, once low/supported."""
+
+    claim = factory.SubFactory(ClaimFactory, published=True)
+    kind = "correction"
+    approved_at = factory.LazyFunction(timezone.now)
+    old_grade = Grade.LOW
+    new_grade = Grade.VERY_LOW
+    old_verdict = Verdict.SUPPORTED
+    new_verdict = Verdict.UNSUPPORTED
+    note = "A new trial found no effect."
+
+    class Meta:
+        model = "claims.PublicChange"

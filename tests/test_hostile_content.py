@@ -6,14 +6,15 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote, urlsplit
 
+import feedparser
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.models import Citation, Claim, Evidence, Source, validate_no_nul
-from claims.scales import Grade, Stance, Status, StudyDesign, Verdict
+from claims.models import Citation, Claim, Evidence, PublicChange, Source, validate_no_nul
+from claims.scales import ChangeKind, Grade, Stance, Status, StudyDesign, Verdict
 from tests import payloads
 from tests.factories import CitationFactory, ClaimFactory, EvidenceFactory, SourceFactory
 
@@ -177,9 +178,32 @@ def test_sitemap_stays_well_formed(client, name):
         locations += [u.text for u in section.findall(".//sm:loc", ns)]
 
     cited = [f"/citations/{link.citation_id}/" for link in claim.evidence.all()]
+    pages = ["/claims/", "/sources/", "/methodology/"]
     assert sorted(urlsplit(u).path for u in locations) == sorted(
-        [claim.get_absolute_url(), claim.source.get_absolute_url(), *cited]
+        [*pages, claim.get_absolute_url(), claim.source.get_absolute_url(), *cited]
     )
+
+
+@pytest.mark.parametrize("name", sorted(payloads.ALL))
+def test_feeds_stay_well_formed_and_carry_the_text_as_text(client, name):
+    claim = store_everywhere(payloads.ALL[name])
+    PublicChange.objects.create(
+        claim=claim, kind=ChangeKind.UPDATE, approved_at=timezone.now(), old_grade=claim.grade,
+        new_grade=claim.grade, old_verdict=claim.verdict, new_verdict=claim.verdict,
+        summary=payloads.fit(payloads.ALL[name], 500), note=payloads.ALL[name],
+    )  # fmt: skip
+
+    for url in ("/feeds/claims.atom", "/feeds/corrections.atom"):
+        body = fetch(client, url)
+        feed = feedparser.parse(body.encode())
+        ET.fromstring(body)  # well-formed XML
+        assert not feed.bozo, feed.get("bozo_exception")
+        # XML turns CR into LF, and feedparser strips titles: compare the words.
+        titles = [" ".join(entry.title.removeprefix("Update:").split()) for entry in feed.entries]
+        assert titles == [" ".join(claim.statement.split())]
+        # The summary is HTML (type="html"): the text in it must be escaped, no tag but <p>.
+        for summary in ET.fromstring(body).iter("{http://www.w3.org/2005/Atom}summary"):
+            assert set(re.findall(r"<\s*(/?[a-zA-Z!?][^\s>/]*)", summary.text)) <= {"p", "/p"}
 
 
 def read_csv(client, query=""):

@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.models import Claim
-from claims.scales import Grade, Status, Verdict
+from claims.models import Claim, PublicChange
+from claims.scales import ChangeKind, Grade, Status, Verdict
 from tests import payloads
 from tests.factories import (
     CitationFactory,
@@ -212,9 +212,48 @@ def test_sitemap_lists_only_public_pages(reader, world):
     public = world["public"]
     cited = [f"/citations/{link.citation_id}/" for link in public.evidence.all()]
     assert cited  # the hidden claims' works (the Zorblax citation) are not among them
+    pages = ["/claims/", "/sources/", "/methodology/"]
     assert sorted(locations) == sorted(
-        [public.get_absolute_url(), public.source.get_absolute_url(), *cited]
+        [*pages, public.get_absolute_url(), public.source.get_absolute_url(), *cited]
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/feeds/claims.atom",
+        "/feeds/claims.atom?subject=kratom",
+        "/feeds/corrections.atom",
+        "/feeds/corrections.atom?subject=kratom",
+        "/robots.txt",
+    ],
+)
+def test_feeds_and_robots_name_only_the_published_claim(reader, world, url):
+    # Each claim has an approved change: the hidden one's was public once, or never was.
+    for claim in (world["public"], world["hidden"], world["lonely"]):
+        secret = "Public" if claim == world["public"] else "Zorblax"
+        PublicChange.objects.create(
+            claim=claim, kind=ChangeKind.UPDATE, approved_at=timezone.now(),
+            old_grade=claim.grade, new_grade=claim.grade, old_verdict=claim.verdict,
+            new_verdict=claim.verdict, summary=f"{secret} summary", note=f"{secret} note",
+        )  # fmt: skip
+    Claim.objects.filter(pk=world["hidden"].pk).update(published_at=timezone.now())
+
+    text = body(reader.get(url))
+
+    assert_nothing_hidden(text, world)
+    if "feeds/" in url:
+        statements = re.findall(r"<entry><title>(?:\w+: )?([^<]*)</title>", text)
+        assert statements == [world["public"].statement]
+
+
+def test_a_feed_for_a_subject_only_hidden_claims_have_is_not_found(reader, world):
+    Claim.objects.filter(pk=world["hidden"].pk).update(subject="zorblax")
+
+    for url in ("/feeds/claims.atom", "/feeds/corrections.atom"):
+        response = reader.get(url, {"subject": "zorblax"})
+        assert response.status_code == 404
+        assert_nothing_hidden(body(response), world)
 
 
 def test_hidden_claim_statuses_cover_every_non_published_status():

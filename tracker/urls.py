@@ -1,21 +1,17 @@
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from claims import health
-from claims.sitemaps import SITEMAPS, sitemap_index
+from claims import crawlers, health
+from claims.sitemaps import sitemap_index, sitemap_section
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz),
+    path("robots.txt", crawlers.robots_txt, name="robots"),
+    path("favicon.ico", crawlers.favicon, name="favicon"),
     path("api/v1/", include("claims.api.urls")),
     # An index, so that a million claims spread over sitemap pages of 10,000 URLs each.
     path("sitemap.xml", sitemap_index, name="sitemap"),
-    path(
-        "sitemap-<section>.xml",
-        sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS},
-        name="sitemap-section",
-    ),
+    path("sitemap-<section>.xml", sitemap_section, name="sitemap-section"),
     path("", include("claims.urls")),
 ]

@@ -34,6 +34,7 @@ from .revision import (
     CitationRevision,
     ClaimRevision,
     PublicChange,
+    last_public_change_at,
 )
 from .source import Source, SourceQuerySet
 
@@ -47,6 +48,7 @@ __all__ = [
     "CitationRevision",
     "ClaimRevision",
     "PublicChange",
+    "last_public_change_at",
     "DOI_RE",
     "PMID_RE",
     "QUOTE_CONTEXT_WIDTH",

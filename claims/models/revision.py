@@ -9,7 +9,8 @@ claims it touched: the corrections log readers see.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from ..scales import ChangeKind, Grade, RevisionStatus, Verdict
 from .base import TimeStamped, validate_no_nul
@@ -206,3 +207,17 @@ class PublicChange(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of claim #{self.claim_id} on {self.approved_at:%Y-%m-%d}"
+
+
+def last_public_change_at() -> Greatest:
+    """For a Claim queryset: when what the public sees of the claim last changed, its last
+    approved change, else its first publication (a sitemap's lastmod, a feed entry's update).
+
+    One probe of publicchange_claim_idx per row: annotate only the rows a page shows. Both
+    arguments are non-null, as SQLite's GREATEST (MAX) needs; a change is never older than
+    the first publication, but GREATEST keeps the date right if one were.
+    """
+    last = PublicChange.objects.filter(claim=OuterRef("pk")).order_by("-approved_at")
+    return Greatest(
+        "published_at", Coalesce(Subquery(last.values("approved_at")[:1]), "published_at")
+    )
