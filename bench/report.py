@@ -1,6 +1,6 @@
 """The benchmark's Markdown table: each median against the targets of PRODUCT.md."""
 
-from bench import dump, matrix, peer
+from bench import conditional, dump, matrix, peer
 
 TARGET_ROWS_PER_S = 150_000
 TARGET_RSS_MB = 100
@@ -39,6 +39,7 @@ def render_markdown(result):
             f"| {page['label']} | {page['median_ms']:.1f} ms | {page['min_ms']:.1f}–"
             f"{page['max_ms']:.1f} ms | {floor} | {page.get('queries', '—')} | {outcome} |"
         )
+    lines += conditional.render(result.get("revalidation"))
     copy, export = result.get("copy"), result.get("export")
     if copy:
         lines.append(

@@ -9,7 +9,7 @@ class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import appearances, fts, text
+        from . import appearances, dataversion, fts, text
 
         # For SQLite (each receiver does nothing elsewhere): the SQL functions our queries call
         # (claims.text), and the full-text index's triggers put back after a migration rebuilt
@@ -19,4 +19,8 @@ class ClaimsConfig(AppConfig):
         # The appearances' counting triggers likewise (claims.appearances).
         post_migrate.connect(
             appearances.repair_after_migrate, sender=self, dispatch_uid="claims_appearances"
+        )
+        # And the data version's triggers (claims.dataversion).
+        post_migrate.connect(
+            dataversion.repair_after_migrate, sender=self, dispatch_uid="claims_data_version"
         )

@@ -302,6 +302,5 @@ def ndjson_response(queryset: QuerySet) -> StreamingHttpResponse:
         cursor.execute("SELECT 1")
     response = StreamingHttpResponse(iter_ndjson(queryset), content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{ndjson_filename()}"'
-    response["X-Accel-Buffering"] = "no"
-    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # caching: claims.caching, as for the CSV
     return response

@@ -368,9 +368,10 @@ def csv_response(
         iter_csv(queryset, excel=excel), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename or csv_filename()}"'
-    # Don't let a proxy buffer a long download, nor anyone cache a selection.
+    # Don't let a proxy buffer a long download. Caching is claims.caching's: public for
+    # anonymous readers (with an ETag, so a revalidation never starts the export), while the
+    # admin's export is `no-store` like every admin page.
     response["X-Accel-Buffering"] = "no"
-    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -28,6 +28,13 @@ PAGES += [
       for name in PAGES if name in CLAIM_LISTS or name == "claim"),
     "api_sources", "api_sources_deep", "api_citations", "api_citations_deep",
 ]  # fmt: skip
+# A revalidation (a 304 with the page's ETag) of some of them, then of the two exports.
+REVALIDATIONS = [
+    *(f"304_{name}" for name in PAGES if name in (
+        "list_first", "list_deep", "search_common", "search_filtered", "claim", "sources",
+        "api_list_first", "api_search_common", "api_claim")),
+    "304_csv", "304_ndjson",
+]  # fmt: skip
 
 
 def test_benchmark_refuses_a_database_that_is_not_postgresql():
@@ -63,9 +70,14 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert result["copy"]["rows"] == result["meta"]["published_claims"]
     assert "| Measurement | Median | Min–max | SQL floor | Queries | Target |" in markdown
     assert all(page["status"] == 200 for page in result["pages"])
+    revalidations = result["revalidation"]
+    assert [row["name"] for row in revalidations] == REVALIDATIONS
+    assert all((row["status"], row["queries"], row["error"]) == (304, 1, None)
+               for row in revalidations)  # fmt: skip
+    assert "| 304 of /claims/export.csv (the export not started) |" in markdown
     table = markdown.split("\n\n")[1]
-    # header, pages, COPY, export, matching, matrix, dump
-    assert table.count("\n| ") == len(PAGES) + 5
+    # header, pages, revalidations, COPY, export, matching, matrix, dump
+    assert table.count("\n| ") == len(PAGES) + len(REVALIDATIONS) + 5
     dump = result["dump"]
     assert (dump["claims"], dump["error"]) == (result["meta"]["published_claims"], None)
     assert min(dump["bytes"], dump["claims_per_s"], dump["peak_rss_mb"]) > 0

@@ -143,6 +143,10 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "claims.health.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After static files and the 503 guard, before the session: a revalidation of a public
+    # page is a 304 from one read of the data version, before the rest of the stack runs;
+    # and it sees the final response (cookies set, Vary) to decide public or private.
+    "claims.caching.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -256,6 +260,14 @@ CLAIMS_IMPORT_MAX_CANDIDATES = env_int("DJANGO_IMPORT_MAX_CANDIDATES", 2000, min
 # Rendered claim pages each process keeps, by content (claims.detail.PageCache; a page is
 # a few tens of KB).
 CLAIMS_PAGE_CACHE_SIZE = env_int("DJANGO_CLAIM_PAGE_CACHE", 1000, minimum=0)
+# What anonymous readers' responses say to caches (claims.caching): browsers and a CDN reuse a
+# page for CACHE_MAX_AGE seconds, then may serve it stale for up to
+# CACHE_STALE_WHILE_REVALIDATE more while they revalidate it (a 304 from one indexed read).
+CACHE_MAX_AGE = env_int("DJANGO_CACHE_MAX_AGE", 60, minimum=0)
+CACHE_STALE_WHILE_REVALIDATE = env_int("DJANGO_CACHE_STALE_WHILE_REVALIDATE", 300, minimum=0)
+# Part of every ETag, so a deploy changes them all: set it to the deployed commit or version;
+# empty, a digest of the code, templates and static files (read once per process) stands in.
+RELEASE = os.environ.get("DJANGO_RELEASE", "").strip()
 # Readers' error reports a client address may send in an hour (claims.reports).
 CLAIMS_REPORTS_PER_HOUR = env_int("DJANGO_REPORTS_PER_HOUR", 5, minimum=1)
 # Citation look-ups (claims.lookups): Crossref for DOIs, NCBI E-utilities for PMIDs. Off by

@@ -39,7 +39,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from psycopg import sql as pgsql
 
-from bench import dump, matching, matrix, peer
+from bench import conditional, dump, matching, matrix, peer
 from bench.api import with_api_twins
 from bench.generate import (
     generate_claims,
@@ -132,6 +132,7 @@ class Command(BaseCommand):
         for page in pages:
             self._say(f"Measuring {page['name']}: {page['url']}")
             result["pages"].append(self._measure_page(client, page, repeat, warmup))
+        result["revalidation"] = conditional.measure(client, pages, repeat, warmup)
         self._say("Measuring match suggestions for candidates…")
         result["matching"] = matching.measure(repeat=repeat)
         result["matrix"] = matrix.measure(pages, repeat=repeat)
