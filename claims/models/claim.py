@@ -272,6 +272,13 @@ class Claim(TimeStamped):
             models.Index(
                 fields=["id"], name="claim_published_id_idx", condition=Q(status=Status.PUBLISHED)
             ),
+            # Newest publications first (the claims feed, sitemap lastmod): no sort (200 ms at 1M).
+            models.Index(
+                F("published_at").desc(),
+                F("id").desc(),
+                name="claim_pub_published_idx",
+                condition=Q(status=Status.PUBLISHED),
+            ),  # fmt: skip
             # The admin's work queue: its order, read from an index at any page.
             models.Index(work_queue_rank(), F("created_at"), F("id"), name="claim_work_queue_idx"),
             # ?sort=grade / ?sort=verdict order by the scale (high before low), both directions.

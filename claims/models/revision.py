@@ -9,7 +9,7 @@ claims it touched: the corrections log readers see.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 from ..scales import ChangeKind, Grade, RevisionStatus, Verdict
@@ -202,7 +202,9 @@ class PublicChange(models.Model):
         ]
         indexes = [
             # The claim page reads its claim's log, oldest first.
-            models.Index(fields=["claim", "approved_at"], name="publicchange_claim_idx")
+            models.Index(fields=["claim", "approved_at"], name="publicchange_claim_idx"),
+            # The newest approved changes first (the corrections feed, the sitemap's lastmod).
+            models.Index(F("approved_at").desc(), F("id").desc(), name="publicchange_approved_idx"),
         ]
 
     def __str__(self):
