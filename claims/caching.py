@@ -136,7 +136,8 @@ def public_cache_control() -> str:
 
 def _validators(response, etag: str, version: dataversion.Version) -> None:
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(version.changed_at.timestamp())
+    if not response.has_header("Last-Modified"):  # a view's own (a sitemap's) is more precise
+        response["Last-Modified"] = http_date(version.changed_at.timestamp())
     response["Cache-Control"] = public_cache_control()
     patch_vary_headers(response, ("Accept-Encoding",))
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, format_html_join
 
+from . import dataversion
 from .models import Claim, PublicChange, last_public_change_at
 from .scales import ChangeKind, Grade, Status, Verdict
 from .text import Lowered
@@ -36,13 +37,23 @@ def rating(grade: str, verdict: str) -> str:
     return f"Verdict: {verdict_words(verdict)}. Evidence grade: {grade_words(grade)}."
 
 
+class StableAtom1Feed(Atom1Feed):
+    """Atom whose `updated`, for a feed without entries, is the data's last change rather than
+    the time of the request: the same data gives the same bytes, as its ETag promises."""
+
+    def latest_post_date(self):
+        if self.items:
+            return super().latest_post_date()
+        return dataversion.current().changed_at
+
+
 class SubjectFeed(Feed):
     """What both feeds share: the optional subject, the site's name and addresses.
 
     The feed's object is the subject as claims spell it, or None for the whole site.
     """
 
-    feed_type = Atom1Feed
+    feed_type = StableAtom1Feed
     url_name = ""  # the feed's own URL name
 
     def __call__(self, request, *args, **kwargs):

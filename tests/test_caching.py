@@ -74,6 +74,12 @@ URLS = {
     "ndjson": (lambda c: reverse("api:claims-ndjson"), "application/x-ndjson"),
     "xml": (lambda c: "/sitemap-claims.xml", "application/xml"),
     "atom": (lambda c: "/feeds/test.atom", "application/atom+xml"),
+    "atom_claims": (lambda c: "/feeds/claims.atom", "application/atom+xml"),
+    "atom_corrections": (
+        lambda c: "/feeds/corrections.atom?subject=kratom",
+        "application/atom+xml",
+    ),
+    "robots": (lambda c: "/robots.txt", "text/plain"),
     "bibtex": (lambda c: reverse("claims:claim-references", args=[c.slug, "bib"]), ""),
 }
 
