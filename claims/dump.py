@@ -29,13 +29,13 @@ from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import F, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from .api import representations as rep
-from .export import COPY_SETTINGS, order_keys
+from .export import copy_out, download, order_keys
 from .models import Appearance, Evidence
 
 logger = logging.getLogger(__name__)
@@ -244,15 +244,10 @@ def _binary_lines(data: Iterable[bytes]) -> Iterator[bytes]:
 def _copy_chunks(statement: str | None, using: str) -> Iterator[bytes]:
     if statement is None:  # empty by construction: no query to run
         return
-    connection = connections[using]
-    # SET LOCAL needs a transaction; it ends with the dump (or its interruption).
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        for setting, value in COPY_SETTINGS.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
-        site = _escaped(settings.SITE_URL).encode()
-        with cursor.copy(statement) as copy:
-            for lines in _binary_lines(copy):
-                yield lines.replace(SITE, site)
+    site = _escaped(settings.SITE_URL).encode()
+    with copy_out(statement, using) as copy:
+        for lines in _binary_lines(copy):
+            yield lines.replace(SITE, site)
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -293,14 +288,5 @@ def ndjson_filename() -> str:
 
 
 def ndjson_response(queryset: QuerySet) -> StreamingHttpResponse:
-    """Stream the dump of `queryset` as an attachment named claims-YYYY-MM-DD.ndjson.
-
-    `SELECT 1` first, as export.csv_response does: a database that is away gives the 503
-    page, not a 200 whose body can only say it stopped.
-    """
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute("SELECT 1")
-    response = StreamingHttpResponse(iter_ndjson(queryset), content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{ndjson_filename()}"'
-    response["X-Accel-Buffering"] = "no"  # caching: claims.caching, as for the CSV
-    return response
+    """Stream the dump of `queryset` as an attachment named claims-YYYY-MM-DD.ndjson."""
+    return download(queryset.db, iter_ndjson(queryset), CONTENT_TYPE, ndjson_filename())

@@ -30,6 +30,7 @@ import csv
 import io
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from itertools import islice
 
@@ -287,23 +288,30 @@ def copy_sql(queryset: QuerySet) -> str:
     return f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER false)"
 
 
-def _copy_chunks(statement: str | None, using: str) -> Iterator[bytes]:
-    if statement is None:  # empty by construction: no query to run
-        return
-    connection = connections[using]
-    # SET LOCAL needs a transaction; it ends with the export (or its interruption).
-    with transaction.atomic(using=using), connection.cursor() as cursor:
+@contextmanager
+def copy_out(statement: str, using: str):
+    """`COPY … TO STDOUT` of `statement` with COPY_SETTINGS, in a transaction of its own
+    (SET LOCAL needs one; it ends with the export, or its interruption): the CSV's and the
+    dump's. Yields psycopg's Copy, an iterable of the data as it arrives."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         for setting, value in COPY_SETTINGS.items():
             cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
         with cursor.copy(statement) as copy:
-            buffer = bytearray()
-            for data in copy:
-                buffer += data
-                if len(buffer) >= COPY_BUFFER:
-                    yield bytes(buffer)
-                    buffer.clear()
-            if buffer:
+            yield copy
+
+
+def _copy_chunks(statement: str | None, using: str) -> Iterator[bytes]:
+    if statement is None:  # empty by construction: no query to run
+        return
+    with copy_out(statement, using) as copy:
+        buffer = bytearray()
+        for data in copy:
+            buffer += data
+            if len(buffer) >= COPY_BUFFER:
                 yield bytes(buffer)
+                buffer.clear()
+        if buffer:
+            yield bytes(buffer)
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -357,17 +365,25 @@ def csv_filename(prefix: str = "claims") -> str:
 def csv_response(
     queryset: QuerySet, *, excel: bool = False, filename: str | None = None
 ) -> StreamingHttpResponse:
-    """Stream the CSV report of `queryset` as an attachment named claims-YYYY-MM-DD.csv.
+    """Stream the CSV report of `queryset` as an attachment named claims-YYYY-MM-DD.csv."""
+    return download(
+        queryset.db,
+        iter_csv(queryset, excel=excel),
+        "text/csv; charset=utf-8",
+        filename or csv_filename(),
+    )
+
+
+def download(using: str, chunks: Iterator[bytes], content_type: str, filename: str):
+    """A streamed attachment of `chunks`, the CSV's and the dump's.
 
     Asks the database for `SELECT 1` before the response starts, so a database that is away
     gives a 503 page (claims.health) rather than a 200 whose body can only say it is incomplete.
     """
-    with connections[queryset.db].cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute("SELECT 1")
-    response = StreamingHttpResponse(
-        iter_csv(queryset, excel=excel), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename or csv_filename()}"'
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Don't let a proxy buffer a long download. Caching is claims.caching's: public for
     # anonymous readers (with an ETag, so a revalidation never starts the export), while the
     # admin's export is `no-store` like every admin page.

@@ -198,7 +198,8 @@ def claim_page(
     params: QueryDict, *, table: bool = True, fields: tuple[str, ...] = ROW_FIELDS
 ) -> ClaimPage:
     """Everything /claims/?<params> shows: rows, counts, pager, facets, chips and notes;
-    `table` False leaves out the HTML table, and `fields` are the ones each row loads (the
+    `table` False leaves out what only the HTML page shows (the table, the facets' links, the
+    chips), and `fields` are the ones each row loads (the
     JSON API's page loads its items' fields in the same query)."""
     selection = select_claims(params)
     page = ClaimPage(selection, fields=fields)
@@ -222,10 +223,10 @@ def claim_page(
         else:
             _numbered_page(page, number, note)
     page.notes = [note for note in page.notes if note] + _bound_notes(page)
+    if not table:  # the API reads the counts themselves: no facet links, chips or table
+        return page
     page.facets = _facets(selection, page.counts)
     page.chips = _chips(selection)
-    if not table:
-        return page
     highlight = highlight_pattern(selection.text) if selection.text else None
     page.table = ClaimTable(
         page.rows, highlight_pattern=highlight, params=params, order_by=selection.sort or None

@@ -57,10 +57,6 @@ def day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 _SLUG, _ID = "slug-goes-here", 987654321
 
 

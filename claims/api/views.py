@@ -73,7 +73,7 @@ def api_view(view):
 
 def link(name: str, query: str = "", *args) -> str:
     """An absolute API URL; `query` a query string with its `?` (or "")."""
-    return rep.absolute(reverse(f"api:{name}", args=args) + (query if query != "?" else ""))
+    return detail.absolute(reverse(f"api:{name}", args=args) + (query if query != "?" else ""))
 
 
 # --- the index, the contract, its rendering -----------------------------------------------------
