@@ -34,6 +34,10 @@ SUMMARY_INSERT_TRIGGER = "claims_claimsummary_evidence_insert"
 # The appearances' insert trigger (migration 0017), off during the load.
 APPEARANCES = Appearance._meta.db_table
 APPEARANCE_TRIGGER = "claims_appearance_insert"
+# What a claim's dump line is built from (migration 0021's claims_claimrecord_fill).
+RECORD_SOURCES = tuple(
+    model._meta.db_table for model in (Claim, Source, Evidence, Citation, Appearance)
+)
 
 
 class PostgresLoader:
@@ -129,6 +133,9 @@ class PostgresLoader:
             for table, name in self.record_triggers:
                 self.cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
             if self.record_triggers:
+                # Fresh statistics first: planned on the empty tables' estimates, the fill
+                # joined a million claims by nested loops (still running after 16 minutes).
+                self.cursor.execute(f"ANALYZE {', '.join(RECORD_SOURCES)}")
                 self.cursor.execute("SELECT claims_claimrecord_fill(%s)", [self.last_claim_id])
             for table, name, definition in self.foreign_keys:
                 self.cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
