@@ -162,6 +162,7 @@ def analyze() -> None:
     tables += ", claims_claimsummary"  # migration 0005
     tables += ", claims_gradeassessment, claims_rateddowncount"  # migration 0020
     tables += ", claims_claimrecord"  # migration 0021
+    tables += ", claims_wordcount"  # migration 0024
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             cursor.execute(f"ANALYZE {tables}")

@@ -60,6 +60,7 @@ SIDE_TABLES = (
     "claims_claimsummary",
     "claims_rateddowncount",
     "claims_claimrecord",
+    "claims_wordcount",
 )
 
 # Fixed SQL made of this module's constants: no value from outside reaches it.
