@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 
 from django.db import connections
 
+from .routing import read_database
+
 TABLE = "claims_dataversion"
 
 # The tables public pages, the API, the exports, feeds and sitemaps read, with the PostgreSQL
@@ -195,9 +197,10 @@ class Version:
     changed_at: datetime
 
 
-def current(using: str = "default") -> Version:
-    """The data version now: one primary-key read."""
-    with connections[using].cursor() as cursor:
+def current(using: str | None = None) -> Version:
+    """The data version now: one primary-key read, by default where this request's reads go
+    (a replica's version for a replica's pages; claims.routing)."""
+    with connections[using or read_database()].cursor() as cursor:
         cursor.execute(f"SELECT counter, changed_at FROM {TABLE} WHERE id = 1")  # nosec B608 # constant
         counter, changed_at = cursor.fetchone()
     if isinstance(changed_at, str):  # SQLite keeps UTC text
