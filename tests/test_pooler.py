@@ -73,13 +73,23 @@ def body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
-def test_connections_go_through_the_pooler_with_jit_off(pooled):
+def test_connections_go_through_the_pooler_with_jit_off_and_utc(pooled):
+    _two_server_connections(pooled)
+    seen = set()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT inet_server_port(), current_setting('jit')")
-        server_port, jit = cursor.fetchone()
+        for _ in range(4):  # each its own transaction, round the server connections
+            cursor.execute(
+                "SELECT inet_server_port(), current_setting('jit'), current_setting('TimeZone')"
+            )
+            seen.add(cursor.fetchone())
 
+    assert len(seen) == 1
+    server_port, jit, zone = seen.pop()
     assert str(server_port) != str(pooled)  # PgBouncer's port is not PostgreSQL's
     assert jit == "off"
+    # Django sets the session's time zone once per connection; PgBouncer carries it (a
+    # parameter it tracks) to whichever server connection the next transaction gets.
+    assert zone == "UTC"
     assert connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert "options" not in connection.settings_dict["OPTIONS"]  # PgBouncer refuses it
 
@@ -107,6 +117,21 @@ def test_listing_search_csv_and_ndjson_work_through_the_pooler(pooled, client):
             claim.statement for claim in claims
         )
         assert len(api.json()["results"]) == 3
+
+
+def test_the_exports_settings_stay_in_their_transaction(pooled, client):
+    """COPY_SETTINGS are SET LOCAL: behind a pooler a session-wide SET would reach other
+    clients' transactions on the same server connection."""
+    ClaimFactory(published=True)
+    _two_server_connections(pooled)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem')")
+        before = cursor.fetchone()[0]
+        for path in ("/claims/export.csv", "/api/v1/claims.ndjson"):
+            assert body(client.get(path))
+            for _ in range(2):
+                cursor.execute("SELECT current_setting('work_mem')")
+                assert cursor.fetchone()[0] == before
 
 
 def test_the_claim_page_prepares_no_statement_behind_the_pooler(pooled, client):
