@@ -35,8 +35,10 @@ test: $(VENV)/.dev
 ## bench: the scale benchmark on PostgreSQL (creates, migrates and fills the database as needed)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
 CLAIMS ?= 1000000
+BENCH_OUTPUT ?= bench/results
 bench: $(VENV)/.runtime
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py benchmark --claims $(CLAIMS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py benchmark --claims $(CLAIMS) \
+		--output $(BENCH_OUTPUT)
 
 ## bench-peer: the benchmark with the claim page beside Datasette's row page (installs
 ## Datasette in its own environment, .venv-peer, apart from the product's)

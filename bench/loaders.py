@@ -34,6 +34,10 @@ SUMMARY_INSERT_TRIGGER = "claims_claimsummary_evidence_insert"
 # The appearances' insert trigger (migration 0017), off during the load.
 APPEARANCES = Appearance._meta.db_table
 APPEARANCE_TRIGGER = "claims_appearance_insert"
+# What a claim's dump line is built from (migration 0021's claims_claimrecord_fill).
+RECORD_SOURCES = tuple(
+    model._meta.db_table for model in (Claim, Source, Evidence, Citation, Appearance)
+)
 
 
 class PostgresLoader:
@@ -91,11 +95,12 @@ class PostgresLoader:
         self.cursor.execute(f'ALTER TABLE "{APPEARANCES}" DISABLE TRIGGER {APPEARANCE_TRIGGER}')
         self.cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{APPEARANCES}"')  # nosec B608 # model names
         (self.last_appearance_id,) = self.cursor.fetchone()
-        # The dump's lines (migration 0021): built once at the end for the new claims, rather
-        # than rebuilt by every COPY of claims, links and appearances in turn.
+        # The dump's lines (migration 0021) and the word counts (0024): built once at the end
+        # for the new claims, rather than by every COPY of claims, links and appearances.
         self.cursor.execute(
             "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-            "WHERE tgname LIKE 'claims_claimrecord%%' AND tgrelid::regclass::text = ANY(%s)",
+            "WHERE (tgname LIKE 'claims_claimrecord%%' OR tgname LIKE 'claims_wordcount%%') "
+            "AND tgrelid::regclass::text = ANY(%s)",
             [list(self.TABLES)],
         )
         self.record_triggers = self.cursor.fetchall()
@@ -129,7 +134,12 @@ class PostgresLoader:
             for table, name in self.record_triggers:
                 self.cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
             if self.record_triggers:
+                # Fresh statistics first: planned on the empty tables' estimates, the fill
+                # joined a million claims by nested loops (still running after 16 minutes).
+                self.cursor.execute(f"ANALYZE {', '.join(RECORD_SOURCES)}")
                 self.cursor.execute("SELECT claims_claimrecord_fill(%s)", [self.last_claim_id])
+                if any(name.startswith("claims_wordcount") for _, name in self.record_triggers):
+                    self.cursor.execute("SELECT claims_wordcount_fill(%s)", [self.last_claim_id])
             for table, name, definition in self.foreign_keys:
                 self.cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -155,6 +165,7 @@ def analyze() -> None:
     tables += ", claims_claimsummary"  # migration 0005
     tables += ", claims_gradeassessment, claims_rateddowncount"  # migration 0020
     tables += ", claims_claimrecord"  # migration 0021
+    tables += ", claims_wordcount"  # migration 0024
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             cursor.execute(f"ANALYZE {tables}")

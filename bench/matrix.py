@@ -3,7 +3,8 @@ benchmark's /claims/ pages make.
 
 The matrix is the counts' grid restricted to the chosen grades and verdicts (claims/pictures.py),
 so its cost is the grid's: timed here as select_claims, the one query that counts the grid (the
-count tables or the claims table; on a search, the capped grid of the matches) and building
+count tables or the claims table; on a search, the word counts or the capped grid of the
+matches) and building
 the matrix, for each /claims/ page of the benchmark. The page itself makes no extra query.
 """
 
@@ -21,11 +22,12 @@ TARGET_MS = 20
 
 def matrix_of(params: QueryDict) -> pictures.Matrix:
     """The grid's query, as the page makes it, then the matrix built from it. A search page
-    gets this grid in the query that ranks its rows; alone it is the capped grid."""
+    gets this grid in the query that ranks its rows; alone it is the word counts' (one word,
+    grade and verdict filters only) or the capped grid."""
     selection = select_claims(params)
     if sidetables.postgres() and selection.text:
-        grid = sidetables.search_grid(selection)
-        at_least = sum(row[-1] for row in grid) > sidetables.search_bound()
+        grid, exact = sidetables.search_grid(selection)
+        at_least = not exact
     else:
         grid, at_least = sidetables.exact_counts(selection).grid, False
     return pictures.grade_verdict_matrix(

@@ -5,7 +5,8 @@ revalidation is answered before anything else runs:
 
 - **Public request**: GET or HEAD, no session cookie, a path that is not the admin, /healthz
   or a form page (the error report). Its ETag is decided *before the view*, from the data
-  version (claims.dataversion: one primary-key read), the release, the UTC date, and what
+  version (claims.dataversion: one primary-key read, at most once in
+  CLAIMS_DATA_VERSION_CACHE_MS per process), the release, the UTC date, and what
   identifies the response (scheme, host, path, every query parameter). A matching
   If-None-Match is a 304 at once: no view, no query, no export started.
 - **Public response**: a public request's 200 (or redirect, 404, 410) that set no cookie and
@@ -153,9 +154,12 @@ class PublicCacheMiddleware:
 
     def __call__(self, request):
         if not is_public_request(request):
-            return self._private(request, self.get_response(request))
+            response = self.get_response(request)
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                dataversion.forget()  # it may have written: this process sees it at once
+            return self._private(request, response)
         try:
-            version = dataversion.current()
+            version = dataversion.recent()
         except DatabaseError:
             # The view meets the same database and answers for it (the 503 page), uncached.
             logger.warning("Data version unreadable: %s served uncached", request.path)

@@ -32,9 +32,11 @@ the ETag, so a database restored to an older counter and then written to never r
 it gave before with other data.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connections
 
 from .routing import read_database
@@ -60,6 +62,7 @@ SIDE_TABLES = (
     "claims_claimsummary",
     "claims_rateddowncount",
     "claims_claimrecord",
+    "claims_wordcount",
 )
 
 # Fixed SQL made of this module's constants: no value from outside reaches it.
@@ -208,3 +211,33 @@ def current(using: str | None = None) -> Version:
     elif changed_at.tzinfo is None:
         changed_at = changed_at.replace(tzinfo=UTC)
     return Version(counter, changed_at)
+
+
+# Per process and database alias: (monotonic time of the read, the version read).
+_recent: dict[str, tuple[float, Version]] = {}
+
+
+def recent(using: str | None = None) -> Version:
+    """The data version as read at most CLAIMS_DATA_VERSION_CACHE_MS ago by this process.
+
+    Every anonymous request needs the version (its ETag), and reading it is a round trip to
+    the database, a fifth of a cached claim page's time. Held for a moment per process, a
+    burst of requests reads it once. The cost is that moment of staleness, in the safe
+    direction only: the time is taken before the read, so a page is never older than its ETag
+    says; a revalidation may get a 304 for up to the window after a change, as a CDN's
+    max-age allows for far longer. 0 reads it on every request.
+    """
+    using = using or read_database()  # each replica's version is its own
+    window = settings.CLAIMS_DATA_VERSION_CACHE_MS / 1000
+    now = time.monotonic()
+    held = _recent.get(using)
+    if held is not None and now - held[0] < window:
+        return held[1]
+    version = current(using)
+    _recent[using] = (now, version)
+    return version
+
+
+def forget() -> None:
+    """Read the version afresh next time (after this process wrote: the writer's next look)."""
+    _recent.clear()

@@ -42,6 +42,8 @@ from .models import Claim
 from .pagers import (
     PER_PAGE,
     Pager,
+    all_reached,
+    bound_notes,
     fit_page,
     keyset_pager,
     num_pages,
@@ -222,7 +224,8 @@ def claim_page(
             _cursor_page(page, after=after, before=before, number=parse_id(params.get("n")))
         else:
             _numbered_page(page, number, note)
-    page.notes = [note for note in page.notes if note] + _bound_notes(page)
+    page.notes = [note for note in page.notes if note]
+    page.notes += bound_notes(page.counts, sort=bool(selection.sort))
     if not table:  # the API reads the counts themselves: no facet links, chips or table
         return page
     page.facets = _facets(selection, page.counts)
@@ -241,12 +244,12 @@ def _ranked_search_page(page: ClaimPage, number: int, note: str) -> None:
     first_try = min(max(number, 1), search_bound() // PER_PAGE + 1)
     found = sidetables.bounded_search(selection, offset=PER_PAGE * (first_try - 1), limit=PER_PAGE)
     counts = found.counts
-    fitted, note = fit_page(number, counts.total, note, exact=counts.total_exact)
+    fitted, note = fit_page(number, counts.reachable, note, exact=all_reached(counts))
     if fitted != number:
         found = sidetables.bounded_search(selection, offset=PER_PAGE * (fitted - 1), limit=PER_PAGE)
     page.counts = counts
     page.rows = rows_in_order(found.ids, page.fields)
-    page.pager = numbered_pager(selection.params, fitted, num_pages(counts.total))
+    page.pager = numbered_pager(selection.params, fitted, num_pages(counts.reachable))
     page.notes.append(note)
 
 
@@ -320,7 +323,7 @@ def _next_by_cursor(params: QueryDict, last: int, number: int) -> str:
 def _numbered_page(page: ClaimPage, number: int, note: str) -> None:
     """Page `number` of the selection in its order; newest-first pages link onward by keyset."""
     selection, counts = page.selection, page.counts
-    number, note = fit_page(number, counts.total, note, exact=counts.total_exact)
+    number, note = fit_page(number, counts.reachable, note, exact=all_reached(counts))
     keyset = selection.newest_first
     offset = PER_PAGE * (number - 1)
     limit = PER_PAGE + (1 if keyset else 0)
@@ -328,31 +331,12 @@ def _numbered_page(page: ClaimPage, number: int, note: str) -> None:
     queryset = page_rows(selection.queryset, page.fields, searching=bool(selection.text))
     # Nothing matches (the exact count says so): no query that would look for it everywhere.
     rows = [] if total == 0 else slice_rows(queryset, offset, limit, total)
-    page.pager = numbered_pager(selection.params, number, num_pages(counts.total))
+    page.pager = numbered_pager(selection.params, number, num_pages(counts.reachable))
     if keyset and len(rows) > PER_PAGE:
         # Onward from here by keyset: as fast at page 20,000 as at page 2.
         page.pager.next_url = _next_by_cursor(selection.params, rows[PER_PAGE - 1].pk, number + 1)
     page.rows = rows[:PER_PAGE]
     page.notes.append(note)
-
-
-def _bound_notes(page: ClaimPage) -> list[str]:
-    """What a page over the search bound holds, and what it leaves out."""
-    if page.counts.total_exact:
-        return []
-    bound = page.counts.total
-    if page.selection.sort:
-        return [
-            f"So that this page stays fast, it stops counting at {bound} matches: the rows are "
-            f"in order, but the pages go no further than the first {bound}. Add a word or a "
-            "filter to narrow the search. The CSV download holds every match, in this order."
-        ]
-    return [
-        f"So that this page stays fast, it looks at the first {bound} matches it finds and "
-        "shows the best of those, best first: a strong match beyond them can be missing. "
-        "Add a word or a filter to narrow the search. The CSV download holds every match, "
-        "ranked."
-    ]
 
 
 def _facets(selection: Selection, counts: Counts) -> list[Facet]:

@@ -1,5 +1,6 @@
 """The page links under a list: numbered (`?page=N`) or Newer/Older by keyset cursor, and what
-to tell a reader whose page number could not be honoured."""
+to tell a reader whose page number could not be honoured or whose search the pages do not
+wholly reach."""
 
 import math
 from dataclasses import dataclass, field
@@ -109,3 +110,35 @@ def fit_page(number: int, total: int, message: str, *, exact: bool = True) -> tu
         noun = f"{pages} page" + ("s" if pages != 1 else "")
         return pages, f"There is no page {number}: this selection has {noun}. This is the last one."
     return number, message
+
+
+def all_reached(counts) -> bool:
+    """Whether the pages reach every row `counts` (sidetables.Counts) counts: not so past a
+    search's bound."""
+    return counts.total_exact and counts.reachable == counts.total
+
+
+def bound_notes(counts, *, sort: bool) -> list[str]:
+    """What a page over the search bound holds, and what it leaves out."""
+    if all_reached(counts):
+        return []
+    bound = counts.reachable
+    # Counted exactly (one word), or counting stopped at the bound too.
+    first = f"the first {bound} of the {counts.total} matches" if counts.total_exact else None
+    if sort:
+        stops = (
+            f"its pages go no further than {first}, in order"
+            if first
+            else f"it stops counting at {bound} matches: the rows are in order, but the pages "
+            f"go no further than the first {bound}"
+        )
+        return [
+            f"So that this page stays fast, {stops}. Add a word or a filter to narrow the "
+            "search. The CSV download holds every match, in this order."
+        ]
+    return [
+        f"So that this page stays fast, it looks at {first or f'the first {bound} matches'} "
+        "it finds and shows the best of those, best first: a strong match beyond them can be "
+        "missing. Add a word or a filter to narrow the search. The CSV download holds every "
+        "match, ranked."
+    ]

@@ -5,7 +5,8 @@ Migration 0004 keeps three tables exact by triggers on every write to the claims
 columns, and every filter value as a lexeme in `tags`), `claims_facetcount` (published claims
 per subject, grade, verdict and claim type) and `claims_facettotal` (the same, summed over
 subjects); migration 0020 adds `claims_rateddowncount` (the same per subject, with the GRADE
-domains rated down, for the claims rated down at all). Each filter says how it reads in them
+domains rated down, for the claims rated down at all), migration 0024 `claims_wordcount` (the
+published claims per lexeme, grade and verdict). Each filter says how it reads in them
 (claims/filters.py, `ListFilter.side`).
 
 Counts (the total, and a count per code of each faceted filter, grade and verdict) come from
@@ -14,7 +15,9 @@ over the grid. Where to get the grid:
 
 - PostgreSQL, no search: the count tables, when every active filter has a count column; else
   the claims table (a source filter makes the selection small).
-- PostgreSQL, a search: at most `search_bound() + 1` matches of the search table (see
+- PostgreSQL, a search for one word filtered by nothing but grade and verdict: the word
+  counts, exactly (the pages still reach only the first `search_bound()` matches).
+- PostgreSQL, any other search: at most `search_bound() + 1` matches of the search table (see
   `bounded_search`); past the bound each number is a lower bound.
 - SQLite: the claims table, exactly.
 """
@@ -59,6 +62,13 @@ class Counts:
     # The rows summed: (grade, verdict, n), counted with every filter but those two (with
     # them too on a search page, whose grid is capped at the bound). The matrix reads it.
     grid: list = field(default_factory=list)
+    # How many of the rows the pages reach, when fewer than `total`: a search counted
+    # exactly (one word) still ranks or pages through only its first `search_bound()`.
+    reach: int | None = None
+
+    @property
+    def reachable(self) -> int:
+        return self.total if self.reach is None else min(self.total, self.reach)
 
 
 def counts_from_grid(grid, chosen: dict[str, list]) -> Counts:
@@ -190,12 +200,15 @@ def bounded_search(selection: Selection, *, offset: int, limit: int) -> SearchPa
 
     One query finds the candidates (every filter applied), counts them per grade and verdict,
     and ranks them with the same ts_rank over the same vector as select_claims(), ties by
-    newest id. With a faceted filter chosen, a second capped query counts the matches without
-    the faceted filters, for the facets. Every count past the bound is a lower bound.
+    newest id. A one-word search the word counts serve (`_word_grid`) is counted exactly, in
+    the same query. Otherwise, with a faceted filter chosen, a second capped query counts the
+    matches without the faceted filters, for the facets; every count past the bound is a
+    lower bound.
     """
     where, args = _searchdoc_where(selection, with_faceted=True)
     columns = ", ".join(_faceted_columns())
     rank = "ts_rank(d.vector, websearch_to_tsquery('english', %s))"
+    words, word_args = _word_grid_sql(selection)
     sql = f"""
         WITH cand AS MATERIALIZED (
             SELECT d.claim_id, {", ".join(f"d.{c}" for c in _faceted_columns())},
@@ -207,12 +220,15 @@ def bounded_search(selection: Selection, *, offset: int, limit: int) -> SearchPa
              FROM (SELECT {columns}, count(*) AS n FROM cand GROUP BY {columns}) grid),
             (SELECT coalesce(array_agg(claim_id ORDER BY rank DESC, claim_id DESC), '{{}}')
              FROM (SELECT claim_id, rank FROM cand WHERE found <= %s
-                   ORDER BY rank DESC, claim_id DESC LIMIT %s OFFSET %s) page)
+                   ORDER BY rank DESC, claim_id DESC LIMIT %s OFFSET %s) page),
+            ({words})
     """  # nosec B608 # model names; values bound
     bound = search_bound()
     with connections[read_database()].cursor() as cursor:
-        cursor.execute(sql, [selection.text, *args, bound + 1, bound, limit, offset])
-        grid, ids = cursor.fetchone()
+        cursor.execute(sql, [selection.text, *args, bound + 1, bound, limit, offset, *word_args])
+        grid, ids, exact_grid = cursor.fetchone()
+    if exact_grid is not None:
+        return SearchPage(_word_counts(selection, exact_grid), list(ids))
     return SearchPage(_bounded_counts(selection, grid), list(ids))
 
 
@@ -244,16 +260,65 @@ def _bounded_counts(selection: Selection, grid) -> Counts:
     return counts
 
 
-def search_grid(selection: Selection) -> list:
-    """The grid of a search and every filter, over at most `search_bound() + 1` matches: the
-    rows a search page's matrix shows (the page gets them with its ranked ids)."""
-    return _capped_grid(selection, with_faceted=True)
+def search_grid(selection: Selection) -> tuple[list, bool]:
+    """The grid of a search and every filter (the rows a search page's matrix shows; the
+    page gets them with its ranked ids), and whether it is exact: from the word counts where
+    they serve, else over at most `search_bound() + 1` matches."""
+    grid = _word_grid(selection)
+    if grid is not None:
+        return grid, True
+    grid = _capped_grid(selection, with_faceted=True)
+    return grid, sum(row[-1] for row in grid) <= search_bound()
 
 
 def bounded_counts(selection: Selection) -> Counts:
     """The counts of a sorted search: as bounded_search counts, without ranking.
 
-    The rows of a sorted search stay exact (select_claims' order); only the numbers are
-    capped, so a common word does not count 100,000 matches on every page.
+    The rows of a sorted search stay exact (select_claims' order); the numbers are exact for
+    a word the word counts serve and capped otherwise, so a common word does not count
+    100,000 matches on every page. The pages reach the first `search_bound()` rows either
+    way: a deeper OFFSET would walk the sort index through every match before it.
     """
-    return _bounded_counts(selection, search_grid(selection))
+    grid = _word_grid(selection)
+    if grid is not None:
+        return _word_counts(selection, grid)
+    return _bounded_counts(selection, _capped_grid(selection, with_faceted=True))
+
+
+# --- one word: the word counts (migration 0024) ---------------------------------------------
+
+
+def _word_grid_sql(selection: Selection) -> tuple[str, list]:
+    """SQL for the exact grid of a search that is one lexeme, narrowed by nothing but the
+    faceted filters (grade, verdict): a JSON array of rows from claims_wordcount, or NULL
+    when the search is not one lexeme (several words, a phrase, an operator, a stop word)."""
+    if any(not spec.faceted for spec in selection.active) or len(selection.text.split()) != 1:
+        return "SELECT NULL::json", []
+    columns = ", ".join(f"w.{c}" for c in _faceted_columns())
+    # A one-lexeme tsquery prints as the quoted lexeme, which reads back as a tsvector.
+    return (
+        f"""SELECT CASE WHEN numnode(q) = 1 THEN (
+                SELECT coalesce(json_agg(json_build_array({columns}, w.n)), '[]')
+                FROM claims_wordcount w
+                WHERE w.lexeme = (tsvector_to_array(q::text::tsvector))[1] AND w.n > 0)
+            END FROM websearch_to_tsquery('english', %s) q""",  # nosec B608 # model names
+        [selection.text],
+    )
+
+
+def _word_grid(selection: Selection) -> list | None:
+    """The exact grid of a one-word search (see `_word_grid_sql`), or None."""
+    sql, args = _word_grid_sql(selection)
+    if not args:
+        return None
+    with connections[read_database()].cursor() as cursor:
+        cursor.execute(sql, args)
+        return cursor.fetchone()[0]
+
+
+def _word_counts(selection: Selection, grid) -> Counts:
+    """Exact counts from the word grid; the pages still reach only the first matches."""
+    counts = counts_from_grid(grid, selection.values)
+    if counts.total > search_bound():
+        counts.reach = search_bound()
+    return counts

@@ -108,6 +108,16 @@ def _no_rendered_pages_from_other_tests():
     detail.PAGES.clear()
 
 
+@pytest.fixture(autouse=True)
+def _data_version_read_each_request(settings):
+    """A test that writes and then reads sees its write in the ETag at once (the held
+    version has tests of its own, tests/test_caching.py)."""
+    from claims import dataversion
+
+    settings.CLAIMS_DATA_VERSION_CACHE_MS = 0
+    dataversion.forget()
+
+
 @pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":

@@ -230,6 +230,47 @@ def test_the_sqlite_triggers_come_back_after_a_table_rebuild():
     assert dataversion.current().counter > before.counter
 
 
+def version_reads(client, url, n: int) -> int:
+    """How many of `n` anonymous GETs of `url` read the data version."""
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(n):
+            assert client.get(url).status_code == 200
+    return sum(dataversion.TABLE in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_process_reads_the_version_once_in_its_window(client, claim, settings, monkeypatch):
+    settings.CLAIMS_DATA_VERSION_CACHE_MS = 1000
+    now = [1000.0]
+    monkeypatch.setattr(dataversion.time, "monotonic", lambda: now[0])
+
+    assert version_reads(client, "/claims/", 5) == 1
+    now[0] += 0.999
+    assert version_reads(client, claim.get_absolute_url(), 3) == 0
+    now[0] += 0.002  # the window has passed
+    assert version_reads(client, "/claims/", 3) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the bump is at commit
+def test_a_held_version_is_never_newer_than_the_page_and_a_write_here_drops_it(
+    client, claim, settings, monkeypatch
+):
+    settings.CLAIMS_DATA_VERSION_CACHE_MS = 60_000
+    now = [1000.0]
+    monkeypatch.setattr(dataversion.time, "monotonic", lambda: now[0])
+    first = client.get("/claims/")
+
+    # Another process publishes: this one may answer 304 for up to its window (as a CDN's
+    # max-age would), and what it renders meanwhile is newer than the tag, never older.
+    services.publish_claim(claim=ready_claim(), user=staff_in("Editors"))
+    assert client.get("/claims/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert client.get("/claims/")["ETag"] == first["ETag"]
+
+    # A write through this process (any POST, here a reader's error report) drops the held
+    # version: the next request reads it afresh.
+    client.post(reverse("claims:claim-report", args=[claim.slug]), {})
+    assert client.get("/claims/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
 # --- What is never public, never compressed ---------------------------------------------
 
 

@@ -6,6 +6,7 @@ tables exact, each checked against the straightforward query (select_claims / th
 
 import datetime
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -284,17 +285,22 @@ def test_bounded_search_pages_by_number_repeat_and_skip_nothing(client, settings
     assert listed == expected
 
 
+# Two terms: the word counts (migration 0024) serve one word only, so this search is counted
+# over the first matches the bound lets it look at; a one word search is counted exactly.
+CAPPED = "kratom -coffee"
+
+
 @pytest.mark.usefixtures("postgres_only")
 def test_bounded_search_over_the_bound_says_so_and_shows_no_wrong_number(client, settings):
     _search_claims()
     settings.CLAIMS_SEARCH_BOUND = 4
-    matches = _selected("q=kratom")
+    matches = _selected(f"q={CAPPED}")
 
-    response = client.get(LIST, {"q": "kratom"})
+    response = client.get(LIST, {"q": CAPPED})
     html = response.content.decode()
 
     assert response.context["page"].counts.total_exact is False
-    assert "More than 4 claims matching “kratom”" in html
+    assert f"More than 4 claims matching “{CAPPED}”" in html
     assert "shows the best of those" in html
     assert f"{len(matches)} claim" not in html
     # Every facet count is a lower bound and says so.
@@ -312,9 +318,9 @@ def test_bounded_search_over_the_bound_with_a_grade_filter(client, settings):
     _search_claims()
     settings.CLAIMS_SEARCH_BOUND = 2
 
-    response = client.get(LIST, {"q": "kratom", "grade": "low"})
+    response = client.get(LIST, {"q": CAPPED, "grade": "low"})
 
-    matches = _selected("q=kratom&grade=low")
+    matches = _selected(f"q={CAPPED}&grade=low")
     assert len(matches) > 2
     assert response.context["page"].counts.total_exact is False
     assert set(_ids(response)) <= set(matches)
@@ -325,20 +331,82 @@ def test_bounded_search_over_the_bound_with_a_grade_filter(client, settings):
 def test_sorted_search_over_the_bound_keeps_exact_rows_and_caps_the_counts(client, settings, query):
     _search_claims()
     settings.CLAIMS_SEARCH_BOUND = 8
-    expected = _selected(f"q=kratom&{query}")
+    expected = _selected(f"q={CAPPED}&{query}")
     assert len(expected) > 8
 
-    response = client.get(f"{LIST}?q=kratom&{query}")
+    response = client.get(f"{LIST}?q={CAPPED}&{query}")
     html = response.content.decode()
 
     assert _ids(response) == expected[:25]  # exact rows, in order
     assert response.context["page"].counts.total_exact is False
-    assert "More than 8 claims matching “kratom”" in html
+    assert f"More than 8 claims matching “{CAPPED}”" in html
     assert "it stops counting at 8 matches: the rows are in order" in html
     assert "shows the best of those" not in html
     assert f"{len(expected)} claim" not in html
     items = [item for facet in response.context["page"].facets for item in facet.items]
     assert all(item.at_least for item in items)
+
+
+def _grade_counts(page) -> dict[str, int]:
+    return {item.code: item.count for item in page.facets[0].items}
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("query", ["", "&grade=low", "&grade=low&verdict=supported"])
+def test_one_word_over_the_bound_is_counted_exactly_and_ranked_among_the_first(
+    client, settings, django_assert_num_queries, query
+):
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 4
+    matches = _selected(f"q=kratom{query}")
+    assert len(matches) > 4
+
+    # the data version; candidates, ranked page and the word counts in one; the rows
+    with django_assert_num_queries(1 + 2):
+        response = client.get(f"{LIST}?q=kratom{query}")
+    page, html = response.context["page"], response.content.decode()
+
+    assert (page.counts.total, page.counts.total_exact, page.counts.exact) == (
+        len(matches), True, True,
+    )  # fmt: skip
+    assert f"{len(matches)} claims matching “kratom”" in html
+    assert f"it looks at the first 4 of the {len(matches)} matches it finds" in html
+    assert "at least" not in html
+    assert not page.matrix.at_least
+    for grade in (Grade.LOW, Grade.VERY_LOW, Grade.MODERATE):  # each without its own filter
+        verdicts = "&verdict=supported" if "verdict" in query else ""
+        assert _grade_counts(page)[grade] == len(_selected(f"q=kratom&grade={grade}{verdicts}"))
+    rows = _ids(response)
+    assert len(rows) == 4  # the pages reach the first four found, ranked among themselves
+    assert rows == [pk for pk in matches if pk in rows]
+    assert page.pager.num_pages == 1
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_a_sorted_one_word_search_counts_exactly_and_pages_to_the_bound(client, settings):
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 8
+    expected = _selected("q=kratom&sort=grade")
+
+    response = client.get(f"{LIST}?q=kratom&sort=grade&page=9")
+    page, html = response.context["page"], response.content.decode()
+
+    assert (page.counts.total, page.counts.total_exact) == (len(expected), True)
+    assert _ids(response) == expected[:25]  # page 9 lies past the bound: the last one, page 1
+    assert "pages stop at 1, the first 8 matches" in html
+    assert f"its pages go no further than the first 8 of the {len(expected)} matches" in html
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("text", ["kratom eases", '"kratom eases"', "the", "kratom-tea", "KRATOM!"])
+def test_only_a_one_lexeme_search_reads_the_word_counts(client, text):
+    _search_claims()
+    expected = _selected(urlencode({"q": text}))
+
+    response = client.get(LIST, {"q": text})
+
+    assert response.context["page"].counts.total == len(expected)
+    assert set(_ids(response)) == set(expected[:25])
 
 
 @pytest.mark.usefixtures("postgres_only")
@@ -536,7 +604,7 @@ def test_deep_pages_of_a_sorted_search_over_the_bound_are_the_selections_rows(
 
     for number in (1, 2, 3):
         response = client.get(f"{LIST}?q=claim&sort=-reviewed_at&page={number}")
-        assert response.context["page"].counts.total_exact is False
+        assert response.context["page"].counts.reachable == 60
         assert _ids(response) == expected[25 * (number - 1) : 25 * number], number
 
 

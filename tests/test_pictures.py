@@ -126,11 +126,28 @@ def test_past_the_search_bound_the_matrix_says_at_least(client, settings, postgr
     settings.CLAIMS_SEARCH_BOUND = 2
     ClaimFactory.create_batch(4, published=True, statement="Kratom eases pain")
 
-    response = client.get(LIST + "?q=kratom")
+    response = client.get(LIST + "?q=kratom+eases")  # two words: counted up to the bound
     html = response.content.decode()
 
     assert response.context["page"].matrix.at_least is True
     assert '<span class="visually-hidden">at least </span>3+' in html
+
+
+def test_a_one_word_search_past_the_bound_has_an_exact_matrix(client, settings, postgres_only):
+    settings.CLAIMS_SEARCH_BOUND = 2
+    for grade, verdict in [("low", "supported")] * 3 + [("high", "misleading")] * 2:
+        ClaimFactory(published=True, statement="Kratom eases pain", grade=grade, verdict=verdict)
+
+    response = client.get(LIST + "?q=kratom&grade=low&grade=high")
+    matrix = response.context["page"].matrix
+
+    assert matrix.at_least is False
+    assert matrix.total == 5
+    counts = {(row.code, col): cell.count for row in matrix.rows
+              for (col, _), cell in zip(matrix.columns, row.cells, strict=True)}  # fmt: skip
+    assert counts[("low", "supported")] == 3
+    assert counts[("high", "misleading")] == 2
+    assert "at least" not in response.content.decode()
 
 
 # --- a source's scorecard --------------------------------------------------------------------

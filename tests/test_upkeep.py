@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from claims.models import Claim
-from claims.scales import Grade, Status
+from claims.scales import Grade, Status, Verdict
 
 from .factories import ClaimFactory, EvidenceFactory, GradeAssessmentFactory
 
@@ -22,6 +22,7 @@ TABLES = [
     "claims_claimsummary",
     "claims_claimrecord",
     "claims_rateddowncount",
+    "claims_wordcount",
 ]
 
 
@@ -102,7 +103,7 @@ def test_writes_with_triggers_off_are_found_repaired_and_then_clean(postgres_onl
 
     returncode, report = drifted("--repair")
 
-    assert returncode == 1
+    assert returncode == 1, report
     assert "Repaired" in report
     assert check().count(": clean (") == len(TABLES)
     assert list(Claim.objects.filter(search_vector="zygomorphic").values_list("pk", flat=True)) == [
@@ -185,3 +186,37 @@ def test_rated_down_bits_follow_the_filters_codes():
     codes = [code for code, _ in filters_by_param()["rated_down"].choices]
 
     assert list(migration.DOMAINS) == codes
+
+
+def word_counts(lexeme: str) -> dict[tuple[str, str], int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT grade, verdict, n::int FROM claims_wordcount WHERE lexeme = %s AND n <> 0",
+            [lexeme],
+        )
+        return {(grade, verdict): n for grade, verdict, n in cursor.fetchall()}
+
+
+def test_the_word_counts_follow_publication_edits_and_deletes(postgres_only):
+    claim = ClaimFactory(
+        published=True, statement="Zygomorphic eyebrows regrow", subject="brows",
+        grade=Grade.LOW, verdict=Verdict.SUPPORTED,
+    )  # fmt: skip
+    ClaimFactory(statement="Zygomorphic draft", subject="brows")  # not public: not counted
+    assert word_counts("zygomorph") == {("low", "supported"): 1}
+
+    Claim.objects.filter(pk=claim.pk).update(grade=Grade.HIGH)
+    assert word_counts("zygomorph") == {("high", "supported"): 1}
+
+    claim.refresh_from_db()
+    claim.statement = "Eyebrows regrow"
+    claim.save()  # a new search vector: the word goes
+    assert word_counts("zygomorph") == {}
+    assert word_counts("eyebrow") == {("high", "supported"): 1}
+
+    Claim.objects.filter(pk=claim.pk).update(status=Status.IN_REVIEW)
+    assert word_counts("eyebrow") == {}
+    Claim.objects.filter(pk=claim.pk).update(status=Status.PUBLISHED)
+    claim.delete()
+    assert word_counts("eyebrow") == {}
+    assert check().count(": clean (") == len(TABLES)

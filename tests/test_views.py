@@ -243,10 +243,23 @@ def test_claim_list_query_count_is_flat(client, django_assert_num_queries, n_cla
     ClaimFactory.create_batch(n_claims, published=True)
 
     # SQLite: the grade × verdict count grid, the page rows. PostgreSQL: the bounded search
-    # (candidates, grid, ranked page ids), the grid without the grade filter, the page rows.
+    # (candidates, ranked page ids, and the word counts' grid of one word), the page rows.
+    # 1 +: the data version, read before the view (claims.caching)
+    with django_assert_num_queries(1 + 2):
+        response = client.get(LIST + "?q=kratom&grade=very_low")
+
+    assert len(response.context["page"].table.rows) == n_claims
+
+
+@pytest.mark.parametrize("n_claims", [1, 3])
+def test_a_two_word_search_list_query_count_is_flat(client, django_assert_num_queries, n_claims):
+    ClaimFactory.create_batch(n_claims, published=True)
+
+    # PostgreSQL: the bounded search (candidates, grid, ranked page ids), the grid without the
+    # grade filter (two words: no word counts), the page rows. SQLite: the grid, the rows.
     # 1 +: the data version, read before the view (claims.caching)
     with django_assert_num_queries(1 + (3 if connection.vendor == "postgresql" else 2)):
-        response = client.get(LIST + "?q=kratom&grade=very_low")
+        response = client.get(LIST + "?q=kratom+hair&grade=very_low")
 
     assert len(response.context["page"].table.rows) == n_claims
 

@@ -329,6 +329,9 @@ CLAIMS_PAGE_CACHE_SIZE = env_int("DJANGO_CLAIM_PAGE_CACHE", 1000, minimum=0)
 # CACHE_STALE_WHILE_REVALIDATE more while they revalidate it (a 304 from one indexed read).
 CACHE_MAX_AGE = env_int("DJANGO_CACHE_MAX_AGE", 60, minimum=0)
 CACHE_STALE_WHILE_REVALIDATE = env_int("DJANGO_CACHE_STALE_WHILE_REVALIDATE", 300, minimum=0)
+# How long (ms) a process may reuse the data version it read for the ETags (claims.dataversion
+# .recent): a burst of requests reads it once; 0 reads it for every request.
+CLAIMS_DATA_VERSION_CACHE_MS = env_int("DJANGO_DATA_VERSION_CACHE_MS", 1000, minimum=0)
 # Part of every ETag, so a deploy changes them all: set it to the deployed commit or version;
 # empty, a digest of the code, templates and static files (read once per process) stands in.
 RELEASE = os.environ.get("DJANGO_RELEASE", "").strip()
