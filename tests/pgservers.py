@@ -134,7 +134,6 @@ def _server_conf(base: Path, port: int) -> list[str]:
         "max_connections = 40",
         "shared_buffers = 32MB",
         "fsync = off",  # throwaway data: nothing to keep through a crash
-        "synchronous_commit = off",
         "full_page_writes = off",
         "jit = off",
         "wal_level = replica",

@@ -25,7 +25,7 @@ from . import pgservers
 from .conftest import THROUGH_PGBOUNCER
 from .factories import ClaimFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ def own_pgbouncer(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def pooled(own_pgbouncer, transactional_db, settings):
+def pooled(own_pgbouncer, settings):
     """Django's connection through PgBouncer, as DJANGO_DB_TRANSACTION_POOLING configures it."""
     settings.DB_TRANSACTION_POOLING = True
     if own_pgbouncer is None:

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from claims import replicas, routing
+from claims import dataversion, replicas, routing
 from claims.models import Claim
 
 from . import pgservers
@@ -25,7 +25,7 @@ from .factories import ClaimFactory, SourceFactory
 
 # Transactional: the test database must exist (the pair starts as its copy), and nothing may
 # hold a transaction open on `default` while it points at the pair.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 REPLICA = "replica_1"
 REPORT = {"text": "The survey you cite reports withdrawal, not hair regrowth.", "email": ""}
@@ -213,6 +213,28 @@ def test_a_reader_gets_the_replicas_page_and_a_writer_reads_its_own_write(replic
 
     _resume(replicated)
     assert "Zebra mussels" in Client().get("/claims/").content.decode()
+
+
+def test_the_held_data_version_is_each_databases_own(replicated, settings):
+    """dataversion.recent() holds the version per process: per database, or a replica's page
+    would carry the primary's newer version and a revalidation would keep it as fresh."""
+    settings.CLAIMS_DATA_VERSION_CACHE_MS = 60_000
+    dataversion.forget()
+    claim = published("Kratom thickens hair, held")
+    caught_up(replicated)
+    pause_replay(replicated)
+    published("Newts restore hairlines")
+    reader = Client().get("/claims/")
+    writer = Client()
+    writer.post(reverse("claims:claim-report", args=[claim.slug]), REPORT)
+    written = writer.get("/claims/")
+    again = Client().get("/claims/")
+
+    assert "Newts restore" not in reader.content.decode()
+    assert "Newts restore" in written.content.decode()
+    assert written["ETag"] != reader["ETag"]
+    assert again["ETag"] == reader["ETag"]
+    assert "Newts restore" not in again.content.decode()
 
 
 def test_read_your_writes_ends_with_its_window(replicated, settings):
