@@ -1,6 +1,6 @@
 """The benchmark's Markdown table: each median against the targets of PRODUCT.md."""
 
-from bench import conditional, dump, matrix, peer
+from bench import conditional, dump, matrix, peer, sizes
 
 TARGET_ROWS_PER_S = 150_000
 TARGET_RSS_MB = 100
@@ -75,5 +75,6 @@ def render_markdown(result):
     lines += matrix.render(result.get("matrix"))
     lines += dump.render(result.get("dump"))
     lines += peer.render(result.get("served"), result.get("peer"))
+    lines += sizes.render(result.get("sizes"))
     lines.append("")
     return "\n".join(lines)

@@ -95,6 +95,11 @@ def test_benchmark_quick_writes_json_and_markdown(postgres_only, tmp_path):
     assert Claim.objects.get(pk=claim["claim_id"]).assessment
     assert "Through gunicorn" in markdown
     assert "No Datasette comparison" in markdown  # --peer-bin holds no datasette
+    # What the data set takes on disk, side tables included.
+    sizes = {row["table"]: row for row in result["sizes"]["tables"]}
+    assert {"claims_claim", "claims_searchdoc", "claims_wordcount"} <= set(sizes)
+    assert result["sizes"]["database_bytes"] > sizes["claims_claim"]["table_bytes"] > 0
+    assert "On disk: the database" in markdown
 
 
 def _url(name: str) -> str:

@@ -39,7 +39,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from psycopg import sql as pgsql
 
-from bench import conditional, dump, matching, matrix, peer
+from bench import conditional, dump, matching, matrix, peer, sizes
 from bench.api import with_api_twins
 from bench.generate import (
     generate_claims,
@@ -147,6 +147,7 @@ class Command(BaseCommand):
             result["copy"] = self._measure_copy(runs, published)
             result["export"] = self._measure_export(runs, published)
             result["dump"] = dump.measure(runs, published, options["output"])
+        result["sizes"] = sizes.measure(connection)
         result["meta"]["load_average_at_end"] = os.getloadavg()
         output = options["output"]
         output.mkdir(parents=True, exist_ok=True)
