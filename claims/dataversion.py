@@ -39,6 +39,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import connections
 
+from .routing import read_database
+
 TABLE = "claims_dataversion"
 
 # The tables public pages, the API, the exports, feeds and sitemaps read, with the PostgreSQL
@@ -198,9 +200,10 @@ class Version:
     changed_at: datetime
 
 
-def current(using: str = "default") -> Version:
-    """The data version now: one primary-key read."""
-    with connections[using].cursor() as cursor:
+def current(using: str | None = None) -> Version:
+    """The data version now: one primary-key read, by default where this request's reads go
+    (a replica's version for a replica's pages; claims.routing)."""
+    with connections[using or read_database()].cursor() as cursor:
         cursor.execute(f"SELECT counter, changed_at FROM {TABLE} WHERE id = 1")  # nosec B608 # constant
         counter, changed_at = cursor.fetchone()
     if isinstance(changed_at, str):  # SQLite keeps UTC text
@@ -214,7 +217,7 @@ def current(using: str = "default") -> Version:
 _recent: dict[str, tuple[float, Version]] = {}
 
 
-def recent(using: str = "default") -> Version:
+def recent(using: str | None = None) -> Version:
     """The data version as read at most CLAIMS_DATA_VERSION_CACHE_MS ago by this process.
 
     Every anonymous request needs the version (its ETag), and reading it is a round trip to
@@ -224,6 +227,7 @@ def recent(using: str = "default") -> Version:
     says; a revalidation may get a 304 for up to the window after a change, as a CDN's
     max-age allows for far longer. 0 reads it on every request.
     """
+    using = using or read_database()  # each replica's version is its own
     window = settings.CLAIMS_DATA_VERSION_CACHE_MS / 1000
     now = time.monotonic()
     held = _recent.get(using)

@@ -33,6 +33,7 @@ from .models import (
     QuoteContext,
     quote_context,
 )
+from .routing import read_database
 from .scales import RATING_BEST, RATING_WORST, Grade, Stance, Verdict
 
 
@@ -104,7 +105,9 @@ class PageQuery:
     def get(self, slug: str) -> Claim | None:
         connection = connections[self.using]
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # Not behind a transaction pooler: the next transaction may find another session.
+            plain = connection.in_atomic_block or settings.DB_TRANSACTION_POOLING
+            if connection.vendor == "postgresql" and not plain:
                 row = self._execute_prepared(connection, cursor, slug)
             else:
                 row = self._execute_plain(cursor, slug)
@@ -159,8 +162,9 @@ class PageQuery:
 _page_queries: dict[str, PageQuery] = {}
 
 
-def claim_for_page(slug: str, using: str = "default") -> Claim | None:
+def claim_for_page(slug: str, using: str | None = None) -> Claim | None:
     """The published claim with this slug, as claim_page_queryset() loads it, or None."""
+    using = using or read_database()
     query = _page_queries.get(using)
     if query is None:
         query = _page_queries[using] = PageQuery(using)

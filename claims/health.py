@@ -13,6 +13,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from . import replicas
+
 logger = logging.getLogger(__name__)
 
 # Seconds a client should wait before retrying while the database is away.
@@ -22,17 +24,29 @@ RETRY_AFTER = "30"
 @never_cache
 @require_safe
 def healthz(request):
-    """200 "ok" when the default database answers `SELECT 1`, 503 "unavailable" when not."""
+    """200 "ok" when the default database answers `SELECT 1`, 503 "unavailable" when not.
+
+    With read replicas, one more line per replica (its state and lag, claims.replicas): a
+    replica that is down or lagging is reported, never a failure (reads skip it). With the
+    primary away but a replica usable, 200 "degraded": readers still get their pages.
+    """
+    replica_lines = [status.describe() for status in replicas.statuses()]
     try:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Error:  # DatabaseError and InterfaceError alike
         logger.exception("Health check failed: the database did not answer SELECT 1")
+        if any(status.usable for status in replicas.statuses()):
+            return _plain(["degraded: the primary is unavailable", *replica_lines])
         response = HttpResponse("unavailable\n", content_type="text/plain", status=503)
         response["Retry-After"] = RETRY_AFTER
         return response
-    return HttpResponse("ok\n", content_type="text/plain")
+    return _plain(["ok", *replica_lines])
+
+
+def _plain(lines: list[str]) -> HttpResponse:
+    return HttpResponse("".join(line + "\n" for line in lines), content_type="text/plain")
 
 
 def service_unavailable() -> HttpResponse:

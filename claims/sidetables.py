@@ -25,11 +25,12 @@ over the grid. Where to get the grid:
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count
 
 from . import filters as registry
 from .filters import Selection, published_claims
+from .routing import read_database
 from .search import search_filter
 
 
@@ -142,7 +143,7 @@ def _count_table_grid(selection: Selection) -> list | None:
     sql = f"SELECT {columns}, sum(n)::bigint FROM {table}"  # nosec B608 # fixed names
     if where:
         sql += " WHERE " + " AND ".join(where)
-    with connection.cursor() as cursor:
+    with connections[read_database()].cursor() as cursor:
         cursor.execute(f"{sql} GROUP BY {columns}", args)
         return cursor.fetchall()
 
@@ -223,7 +224,7 @@ def bounded_search(selection: Selection, *, offset: int, limit: int) -> SearchPa
             ({words})
     """  # nosec B608 # model names; values bound
     bound = search_bound()
-    with connection.cursor() as cursor:
+    with connections[read_database()].cursor() as cursor:
         cursor.execute(sql, [selection.text, *args, bound + 1, bound, limit, offset, *word_args])
         grid, ids, exact_grid = cursor.fetchone()
     if exact_grid is not None:
@@ -235,7 +236,7 @@ def _capped_grid(selection: Selection, *, with_faceted: bool) -> list:
     """The grid over at most `search_bound() + 1` matches of the search and filters."""
     where, args = _searchdoc_where(selection, with_faceted=with_faceted)
     columns = ", ".join(_faceted_columns())
-    with connection.cursor() as cursor:
+    with connections[read_database()].cursor() as cursor:
         cursor.execute(
             f"""SELECT {columns}, count(*) FROM (
                     SELECT {columns} FROM claims_searchdoc d
@@ -310,7 +311,7 @@ def _word_grid(selection: Selection) -> list | None:
     sql, args = _word_grid_sql(selection)
     if not args:
         return None
-    with connection.cursor() as cursor:
+    with connections[read_database()].cursor() as cursor:
         cursor.execute(sql, args)
         return cursor.fetchone()[0]
 

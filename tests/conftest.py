@@ -5,11 +5,16 @@ import time
 import pytest
 from django.db import connection
 
+from tests import pgservers
+
 # Playwright runs an event loop in the test thread; the ORM calls in browser tests are still
 # synchronous and safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+# Run the session's database connections through PgBouncer (transaction pooling); CI runs the
+# listing, search, CSV and NDJSON tests so (.ci/run).
+THROUGH_PGBOUNCER = os.environ.get("TEST_THROUGH_PGBOUNCER", "").strip() in {"1", "true"}
 
 
 def _flushes_the_database(item) -> bool:
@@ -36,15 +41,51 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: (_flushes_the_database(item), "browser" in item.keywords))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _test_database_free_before_drop(django_db_setup, django_db_blocker):
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, through PgBouncer with TEST_THROUGH_PGBOUNCER=1.
+
+    Through PgBouncer (transaction pooling, started here on a free port, tests/pgservers.py):
+    the database is created directly, as Django's runner must, then every connection goes
+    through the pooler until the end, when the pooler stops before the database is dropped.
+    """
+    if not THROUGH_PGBOUNCER:
+        yield
+        _wait_until_test_database_is_free(django_db_blocker)
+        return
+    from django.conf import settings
+
+    if connection.vendor != "postgresql" or not settings.DB_TRANSACTION_POOLING:
+        pytest.exit(
+            "TEST_THROUGH_PGBOUNCER=1 needs DATABASE_URL=postgres://… and "
+            "DJANGO_DB_TRANSACTION_POOLING=true",
+            returncode=2,
+        )
+    if reason := pgservers.missing(pgbouncer=True):
+        pytest.exit(f"TEST_THROUGH_PGBOUNCER=1: {reason}", returncode=2)
+    database = connection.settings_dict
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # JIT off: behind PgBouncer it is the database's setting, not a startup option.
+        cursor.execute(f'ALTER DATABASE "{database["NAME"]}" SET jit = off')
+    connection.close()
+    with pgservers.pgbouncer(host=database["HOST"], port=int(database["PORT"])) as port:
+        direct = database["HOST"], database["PORT"]
+        database["HOST"], database["PORT"] = "127.0.0.1", str(port)
+        try:
+            yield
+        finally:
+            connection.close()
+            database["HOST"], database["PORT"] = direct
+    _wait_until_test_database_is_free(django_db_blocker)
+
+
+def _wait_until_test_database_is_free(django_db_blocker):
     """Wait, at the end, until no other session uses the test database, so it can be dropped.
 
     Tests that write from threads or subprocesses close their connections, but PostgreSQL
     ends a closed session's backend a moment later; when such a test ran last, Django's
     DROP DATABASE could meet it ("is being accessed by other users") and fail the run.
     """
-    yield
     if connection.vendor != "postgresql":
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:

@@ -47,8 +47,19 @@ def env_site_url(name: str, default: str) -> str:
     return raw.rstrip("/")
 
 
-def env_database(name: str, default: str) -> dict:
-    raw = os.environ.get(name, "").strip() or default
+# Seconds to wait for a database server to accept a connection (libpq's connect_timeout).
+DB_CONNECT_TIMEOUT = env_int("DJANGO_DB_CONNECT_TIMEOUT", 3, minimum=2)
+
+
+def database_config(name: str, raw: str, *, transaction_pooling: bool = False) -> dict:
+    """One DATABASES entry from a URL; `name` is the variable it came from (for errors).
+
+    `transaction_pooling`: the URL is a PgBouncer in transaction pooling mode, where each
+    transaction may run on another server connection, so nothing may outlive one: no
+    server-side cursors (Django declares them WITH HOLD outside a transaction), no prepared
+    statements, and no `options` startup parameter (PgBouncer refuses it): `jit = off` must
+    then be set on the role or database (docs/replicas.md).
+    """
     try:
         config = dj_database_url.parse(raw, conn_max_age=600, conn_health_checks=True)
     except Exception as exc:  # dj-database-url raises several types for a bad URL
@@ -64,10 +75,17 @@ def env_database(name: str, default: str) -> dict:
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
         config["CONN_MAX_AGE"] = 0
     else:
-        # No JIT: a page's queries are short, and compiling one whose estimated cost passes
-        # jit_above_cost (a deep page, a count over the sources) took 8-30 ms per request.
         options = config.setdefault("OPTIONS", {})
-        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        # A server that does not answer costs a request (or a replica check) this long, not
+        # libpq's default of waiting forever.
+        options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+        if transaction_pooling:
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
+            options["prepare_threshold"] = None  # psycopg's own; Django's default too
+        else:
+            # No JIT: a page's queries are short, and compiling one whose estimated cost passes
+            # jit_above_cost (a deep page, a count over the sources) took 8-30 ms per request.
+            options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return config
 
 
@@ -142,6 +160,8 @@ MIDDLEWARE = [
     # Before anything that may answer on its own (a 503, a redirect), so those carry CORS too.
     "corsheaders.middleware.CorsMiddleware",
     "claims.health.DatabaseUnavailableMiddleware",
+    # Where this request reads (a replica or the primary), before anything reads.
+    "claims.routing.ReadRoutingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After static files and the 503 guard, before the session: a revalidation of a public
     # page is a 304 from one read of the data version, before the rest of the stack runs;
@@ -213,7 +233,51 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'tracker.sqlite3'}")}
+# --- Databases: the primary, read replicas and a pooler (docs/replicas.md) -----------------
+# The URLs point at PgBouncer in transaction pooling mode (each of them, replicas included).
+DB_TRANSACTION_POOLING = env_flag("DJANGO_DB_TRANSACTION_POOLING")
+DATABASES = {
+    "default": database_config(
+        "DATABASE_URL",
+        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'tracker.sqlite3'}",
+        transaction_pooling=DB_TRANSACTION_POOLING,
+    )
+}
+# Read replicas (PostgreSQL streaming replicas of the primary), as aliases replica_1, …:
+# anonymous readers' pages, API, exports, feeds and sitemaps read from one (claims.routing).
+READ_REPLICAS = []
+for _number, _url in enumerate(
+    (url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()),
+    start=1,
+):
+    _replica = database_config(
+        "DATABASE_REPLICA_URLS", _url, transaction_pooling=DB_TRANSACTION_POOLING
+    )
+    if _replica["ENGINE"] != "django.db.backends.postgresql" or (
+        DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS: replicas need PostgreSQL (postgres://…) here and in DATABASE_URL"
+        )
+    _replica["TEST"] = {"MIRROR": "default"}  # tests read the primary's test database
+    DATABASES[f"replica_{_number}"] = _replica
+    READ_REPLICAS.append(f"replica_{_number}")
+if READ_REPLICAS:
+    DATABASE_ROUTERS = ["claims.routing.PrimaryReplicaRouter"]
+# A replica further behind the primary than this many seconds is skipped (reads go to the
+# primary), as is one that does not answer; each process checks them every
+# REPLICA_CHECK_SECONDS, never per request.
+REPLICA_MAX_LAG = env_int("DJANGO_REPLICA_MAX_LAG", 10, minimum=0)
+REPLICA_CHECK_SECONDS = env_int("DJANGO_REPLICA_CHECK_SECONDS", 5, minimum=1)
+# After a client writes, its reads go to the primary for this long (a signed cookie): at
+# least the lag a replica may have plus the time its status may be old.
+READ_YOUR_WRITES_SECONDS = env_int("DJANGO_READ_YOUR_WRITES_SECONDS", 30, minimum=1)
+if READ_REPLICAS and READ_YOUR_WRITES_SECONDS < REPLICA_MAX_LAG + REPLICA_CHECK_SECONDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_READ_YOUR_WRITES_SECONDS={READ_YOUR_WRITES_SECONDS}: expected at least "
+        "DJANGO_REPLICA_MAX_LAG + DJANGO_REPLICA_CHECK_SECONDS "
+        f"({REPLICA_MAX_LAG + REPLICA_CHECK_SECONDS}), or a client may miss its own write"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The grade and verdict sort indexes INCLUDE their column on PostgreSQL (index-only deep
     # pages); SQLite has no INCLUDE and ignores it, and the index still serves the sort.
