@@ -91,7 +91,7 @@ def rows(runs: list[dict]) -> list[tuple[str, list[str], str]]:
                 index = [t["index_bytes"] / mb for t in found]
                 shown = [f"{h:,.0f} + {i:,.0f} MB" for h, i in zip(heap, index, strict=True)]
                 add(
-                    f"`{table}` (table + indexes)",
+                    f"`{name}` (table + indexes)",
                     [h + i for h, i in zip(heap, index, strict=True)],
                     shown,
                 )

@@ -46,6 +46,10 @@ def test_each_figure_says_how_it_grows(tmp_path):
     )  # fmt: skip
     assert table["CSV rate"] == (["150,000/s", "150,000/s"], "flat (k = 0.00)")
     assert table["database on disk"][1] == "N (k = 1.00)"
+    assert table["`claims_claim` (table + indexes)"] == (
+        ["668 + 0 MB", "3,338 + 0 MB"],
+        "N (k = 1.00)",
+    )
     assert table["304, slowest of 11 URLs"][0] == ["0.30 ms", "0.30 ms"]
 
 
