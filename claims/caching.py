@@ -45,6 +45,7 @@ from django.utils.cache import cc_delim_re, patch_vary_headers
 from django.utils.http import http_date, parse_etags
 
 from . import compression, dataversion
+from .routing import READS
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def release() -> str:
 
 
 def is_public_request(request) -> bool:
-    if request.method not in ("GET", "HEAD"):
+    if request.method not in READS:
         return False
     if settings.SESSION_COOKIE_NAME in request.COOKIES:
         return False

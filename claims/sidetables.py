@@ -208,7 +208,9 @@ def bounded_search(selection: Selection, *, offset: int, limit: int) -> SearchPa
     where, args = _searchdoc_where(selection, with_faceted=True)
     columns = ", ".join(_faceted_columns())
     rank = "ts_rank(d.vector, websearch_to_tsquery('english', %s))"
-    words, word_args = _word_grid_sql(selection)
+    words, word_args = (
+        _word_grid_sql(selection) if _may_be_one_word(selection) else ("SELECT NULL::json", [])
+    )
     sql = f"""
         WITH cand AS MATERIALIZED (
             SELECT d.claim_id, {", ".join(f"d.{c}" for c in _faceted_columns())},
@@ -288,12 +290,16 @@ def bounded_counts(selection: Selection) -> Counts:
 # --- one word: the word counts (migration 0024) ---------------------------------------------
 
 
+def _may_be_one_word(selection: Selection) -> bool:
+    """A search of one token narrowed by nothing but the faceted filters (grade, verdict):
+    what the word counts can serve, if the token parses to one lexeme."""
+    return len(selection.text.split()) == 1 and all(spec.faceted for spec in selection.active)
+
+
 def _word_grid_sql(selection: Selection) -> tuple[str, list]:
-    """SQL for the exact grid of a search that is one lexeme, narrowed by nothing but the
-    faceted filters (grade, verdict): a JSON array of rows from claims_wordcount, or NULL
-    when the search is not one lexeme (several words, a phrase, an operator, a stop word)."""
-    if any(not spec.faceted for spec in selection.active) or len(selection.text.split()) != 1:
-        return "SELECT NULL::json", []
+    """SQL for the exact grid of a search that `_may_be_one_word`: a JSON array of rows from
+    claims_wordcount, or NULL when the search is not one lexeme (a hyphenated pair, an
+    operator, a stop word)."""
     columns = ", ".join(f"w.{c}" for c in _faceted_columns())
     # A one-lexeme tsquery prints as the quoted lexeme, which reads back as a tsvector.
     return (
@@ -308,9 +314,9 @@ def _word_grid_sql(selection: Selection) -> tuple[str, list]:
 
 def _word_grid(selection: Selection) -> list | None:
     """The exact grid of a one-word search (see `_word_grid_sql`), or None."""
-    sql, args = _word_grid_sql(selection)
-    if not args:
+    if not _may_be_one_word(selection):
         return None
+    sql, args = _word_grid_sql(selection)
     with connections[read_database()].cursor() as cursor:
         cursor.execute(sql, args)
         return cursor.fetchone()[0]
