@@ -631,7 +631,8 @@ def test_sorting_by_a_scale_filtered_on_it_keeps_the_rows_and_order(sort):
     [
         ("sort=grade", "claim_pub_grade_sort_idx"),
         ("sort=-verdict", "claim_pub_verdict_sort_idx"),
-        ("sort=grade&grade=low", "claim_pub_grade_sort_idx"),
+        # Filtered on its own scale the sort key is a constant: any index in id order serves it.
+        ("sort=grade&grade=low", None),
         ("sort=claim", "claim_pub_statement_key_idx"),
         ("sort=-claim", "claim_pub_statement_key_idx"),
         ("sort=-subject", "claim_pub_subject_sort_idx"),
@@ -646,6 +647,9 @@ def test_sorted_pages_read_their_index(query, index):
 
     plan = plan_without_sorting(queryset[:26])
 
+    if index is None:
+        assert "Sort Key" not in plan, plan
+        return
     assert index in plan
     assert "Sort Key" not in plan.split(index)[0]
 
