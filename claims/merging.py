@@ -11,12 +11,13 @@ claim keeps its own fields (its history stays readable) and becomes `merged`, na
 survivor; its public address answers 301 there (`survivor_slug`).
 
 Editorial rule: a merge that changes a published claim's public record (a published claim
-merged away, or evidence added to a published survivor) is an approval like any other: only an
+merged away, evidence added to a published survivor, or a published survivor's quote and
+source replaced by an older appearance the merged claim brings) is an approval like any other: only an
 editor makes it, and it is logged in the survivor's corrections log (a `PublicChange` of kind
 "merge"). A reviewer asking for one gets a pending proposal instead (`propose_merge`), which an
 editor approves (`approve_merge`) or sends back (`revisions.return_revision`). Adding only
-texts to a published claim (`link_candidate`, a candidate without evidence) is a reviewer's
-work and needs no editor.
+texts to a published claim (`link_candidate`, a candidate without evidence whose passage is
+newer than the claim's quote) is a reviewer's work and needs no editor.
 """
 
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class Merge:
     evidence_combined: int = 0  # works both cited: the survivor's link kept
     repointed: int = 0  # claims merged into the merged claim before, now into the survivor
     merged_was_published: bool = False
+    quote_replaced: bool = (
+        False  # the survivor's quote is now an appearance the merged claim brought
+    )
     public_change: PublicChange | None = None
 
     def describe(self) -> str:
@@ -87,11 +91,30 @@ class Outcome:
 
 def needs_editor(merged: Claim, survivor: Claim) -> bool:
     """Does merging `merged` into `survivor` change what the public reads of a published claim
-    beyond one more text making it? A published claim's page goes away, or a published
-    survivor gains evidence: both are approvals."""
+    beyond one more text making it? A published claim's page goes away, a published survivor
+    gains evidence, or its quote and source become another text's: all are approvals."""
     if merged.status == Status.PUBLISHED:
         return True
-    return survivor.status == Status.PUBLISHED and merged.evidence.exists()
+    if survivor.status != Status.PUBLISHED:
+        return False
+    return merged.evidence.exists() or replaces_quote(merged, survivor)
+
+
+def replaces_quote(merged: Claim, survivor: Claim) -> bool:
+    """Would the merge give `survivor` another quote? Its own quote and source are a copy of
+    its oldest appearance, so a passage the merged claim found earlier would take their place."""
+
+    def oldest(claim):
+        return (
+            claim.appearances.oldest_first()
+            .values_list("found_at", "pk", "source_id", "quote_start", "quote_end")
+            .first()
+        )
+
+    theirs, mine = oldest(merged), oldest(survivor)
+    if theirs is None or mine is None:
+        return theirs is not None
+    return theirs[:2] < mine[:2] and theirs[2:] != mine[2:]
 
 
 def check_mergeable(merged: Claim, survivor: Claim) -> None:
@@ -175,7 +198,13 @@ def merge_claims(
     result.repointed = _repoint(merged, survivor, user)
     # Readers' open reports were about what the survivor now shows: its editors answer them.
     ErrorReport.objects.filter(claim=merged, status=ReportStatus.OPEN).update(claim=survivor)
+    passage = (survivor.source_id, survivor.quote_start, survivor.quote_end)
     _keep_first_appearance(survivor)
+    result.quote_replaced = passage != (
+        survivor.source_id,
+        survivor.quote_start,
+        survivor.quote_end,
+    )
     if approval and survivor.status == Status.PUBLISHED:
         stances = list(survivor.evidence.values_list("stance", flat=True))
         if problems := services.publication_problems(
@@ -291,6 +320,8 @@ def _log(result: Merge, user, note: str, revision: ClaimRevision | None) -> Publ
     statement = Truncator(result.merged.statement).chars(200)
     was = "a published claim" if result.merged_was_published else "a claim"
     summary = f"Merged into this claim: {was}, “{statement}”, with its texts and evidence."
+    if result.quote_replaced:
+        summary += f" The quote is now from “{Truncator(survivor.source.title).chars(120)}”, where the claim was found first."
     change = PublicChange(
         claim=survivor,
         kind=ChangeKind.MERGE,

@@ -367,6 +367,50 @@ def test_linking_a_candidate_with_evidence_into_a_published_claim_awaits_an_edit
     assert ClaimRevision.objects.get().merge_into == claim
 
 
+def test_linking_a_passage_older_than_a_published_claims_quote_awaits_an_editor(client):
+    """The claim's quote and source are its oldest appearance: an older passage would replace
+    them on the public page, so that link is an approval, logged when an editor makes it."""
+    reviewer, editor = staff_in("Reviewers"), staff_in("Editors")
+    claim = ClaimFactory(published=True)
+    EvidenceFactory(claim=claim, stance=Stance.BACKGROUND)
+    public = (claim.source_id, claim.quote, claim.quote_start, claim.quote_end)
+    elsewhere = SourceFactory(title="An older text")
+    candidate = ClaimFactory(source=elsewhere, statement="Kratom helps hair regrow")
+    Appearance.objects.filter(claim=candidate).update(found_at=LONG_AGO)
+    client.force_login(reviewer)
+
+    response = client.post(link_url(candidate), {"target": claim.pk})
+
+    assert "awaits an editor's approval" in messages_of(response)[0]
+    claim = fresh(claim)
+    assert (claim.source_id, claim.quote, claim.quote_start, claim.quote_end) == public
+    assert fresh(candidate).status == Status.CANDIDATE
+    assert not PublicChange.objects.exists()
+    page = client.get(claim.get_absolute_url())
+    assert "An older text" not in page.content.decode()
+
+    result = merging.approve_merge(
+        revision=ClaimRevision.objects.get(), editor=editor, seen_revision=1, note="Found earlier."
+    )
+
+    assert result.quote_replaced
+    claim = fresh(claim)
+    assert claim.source_id == elsewhere.pk
+    assert_appearances_hold(claim)
+    change = PublicChange.objects.get(claim=claim)
+    assert "The quote is now from “An older text”" in change.summary
+    assert change.note == "Found earlier."
+
+
+def test_merging_an_unpublished_claim_with_an_older_copy_of_the_same_passage_needs_no_editor():
+    claim = ClaimFactory(published=True)
+    copy = ClaimFactory(source=claim.source, quote=claim.quote, quote_start=claim.quote_start,
+                        quote_end=claim.quote_end)  # fmt: skip
+    Appearance.objects.filter(claim=copy).update(found_at=LONG_AGO)
+
+    assert not merging.needs_editor(fresh(copy), fresh(claim))
+
+
 def test_the_link_endpoint_refuses_without_change_permission_and_explains_bad_targets(client):
     claim = ClaimFactory(published=True)
     candidate = ClaimFactory(source=claim.source)
