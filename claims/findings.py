@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from . import grading
 from .models import Evidence, GradeAssessment
-from .scales import EvidenceBase, Grade, Stance, StudyDesign
+from .scales import EvidenceBase, Grade, Stance, StudyDesign, Verdict, grade_explanation
 
 # Works that are not studies of the claim's question: they do not decide where evidence starts.
 NOT_STUDIES = {StudyDesign.NARRATIVE_REVIEW, StudyDesign.REGULATOR_STATEMENT, StudyDesign.OTHER}
@@ -32,6 +32,7 @@ class Summary:
     steps: list[Step]
     not_rated_down: list[str]  # domain labels, lower-case: "nothing serious" for these
     certainty: Grade  # what the assessment computes
+    meaning: str  # what `certainty` means to a reader of this claim (grade_explanation)
     clamped: bool  # the ratings went past the end of the scale
     grade: Grade  # the claim's grade
     override_reason: str  # why the claim's grade differs from `certainty`, when it does
@@ -50,7 +51,12 @@ def start_reason(evidence_base: EvidenceBase, links: list[Evidence]) -> str:
         for link in links
         if link.stance != Stance.BACKGROUND and link.citation.study_design not in NOT_STUDIES
     }
-    if designs and designs <= NON_HUMAN:
+    if not designs:
+        return (
+            "No study that tests the claim was found; without a randomised comparison the "
+            "grade starts at low certainty."
+        )
+    if designs <= NON_HUMAN:
         return (
             "The evidence comes from animal or laboratory studies, not studies in people: "
             "at best it starts at low certainty."
@@ -67,9 +73,9 @@ def start_reason(evidence_base: EvidenceBase, links: list[Evidence]) -> str:
 
 
 def summary_of_findings(
-    assessment: GradeAssessment | None, grade: Grade, links: list[Evidence]
+    assessment: GradeAssessment | None, grade: Grade, verdict: Verdict, links: list[Evidence]
 ) -> Summary | None:
-    """The summary for a claim whose grade is `grade` and evidence `links`; None when the
+    """The summary for a claim whose grade is `grade`, verdict `verdict` and evidence `links`; None when the
     claim has no GRADE assessment (or one that breaks the rule, which the database refuses)."""
     if assessment is None:
         return None
@@ -90,6 +96,7 @@ def summary_of_findings(
             grading.DOMAIN_LABELS[d].lower() for d in grading.DOWN_DOMAINS if d not in moved
         ],
         certainty=findings.certainty,
+        meaning=grade_explanation(findings.certainty, verdict),
         clamped=findings.clamped,
         grade=grade,
         override_reason=assessment.override_reason.strip(),

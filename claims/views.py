@@ -92,7 +92,9 @@ def claim_context(claim, people) -> dict:
         "nav": "claims",
         "evidence_groups": groups,
         "evidence_total": len(links),
-        "findings": summary_of_findings(detail.loaded_assessment(claim), claim.grade_choice, links),
+        "findings": summary_of_findings(
+            detail.loaded_assessment(claim), claim.grade_choice, claim.verdict_choice, links
+        ),
         "corrections": log,
         "credits": people,
         "json_ld": detail.json_ld(review) if review else "",

@@ -17,6 +17,7 @@ from .factories import (
     CitationFactory,
     ClaimFactory,
     EvidenceFactory,
+    GradeAssessmentFactory,
     SourceFactory,
     staff_in,
 )
@@ -303,6 +304,19 @@ def _published_claim_with_evidence():
         citation=CitationFactory(title="Withdrawn work", is_retracted=True),
     )
     return claim
+
+
+def test_an_unsupported_claims_graded_findings_do_not_speak_of_what_the_evidence_shows(client):
+    claim = ClaimFactory(published=True, grade=Grade.LOW, verdict=Verdict.UNSUPPORTED)
+    EvidenceFactory(claim=claim, stance=Stance.BACKGROUND)
+    GradeAssessmentFactory(claim=claim)  # observational, nothing rated: low certainty
+
+    html = client.get(claim.get_absolute_url()).content.decode()
+
+    assert 'id="findings-heading"' in html
+    assert "No study that tests the claim was found" in html
+    assert grade_explanation(Grade.LOW, Verdict.UNSUPPORTED) in html
+    assert "what the evidence shows" not in html
 
 
 def test_claim_page_shows_assessment_quote_and_grouped_citations(client):
