@@ -55,3 +55,19 @@ def test_history_is_not_invented_for_loaded_demo_data():
     call_command("loaddata", "kratom_article", stdout=StringIO())
 
     assert Claim.history.count() == 0
+
+
+# Words of the curators' working notes, which readers must not see as a reference or rationale.
+CURATION_NOTES = ("not printed", "as shown", "per DOI", "not shown", "see C1",
+                  "see C2", "mirror", "downloaded", "author page")  # fmt: skip
+
+
+def test_the_demo_data_carries_no_curation_notes():
+    call_command("loaddata", "kratom_article", stdout=StringIO())
+
+    public = [(c.statement, c.rationale) for c in Claim.objects.all()]
+    public += [(c.title, c.venue, c.authors) for c in Citation.objects.all()]
+    public += [(e.finding,) for e in Evidence.objects.all()]
+    found = [(note, text) for row in public for text in row for note in CURATION_NOTES
+             if note.lower() in text.lower()]  # fmt: skip
+    assert found == []
