@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from bench.assessments import add_assessments
 from bench.ids import advance_sequences, last_used_id
 from bench.loaders import PostgresLoader, SqliteLoader, analyze
+from bench.revisions import add_editorial_record
 from bench.vocabulary import (
     DESIGNS,
     FILLER,
@@ -293,6 +294,8 @@ class GenerationReport:
     evidence: int = 0
     appearances: int = 0
     assessments: int = 0
+    public_changes: int = 0  # corrections and updates in the claims' public logs
+    revisions: int = 0  # pending an editor
     deleted_claims: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -346,6 +349,9 @@ def generate_claims(
             mark = time.perf_counter()
         report.assessments = add_assessments()
         report.timings["indexes"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        report.public_changes, report.revisions = add_editorial_record()
+        report.timings["editorial record"] = time.perf_counter() - mark
         advance_sequences({model: ids[name] - 1 for name, model in MODELS.items()})
     if postgres:
         mark = time.perf_counter()

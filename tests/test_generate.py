@@ -5,13 +5,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 from django.http import QueryDict
+from django.utils import timezone
 
 from bench.assessments import add_assessments
 from bench.generate import SYNTHETIC_DOI_PREFIX
-from claims import upkeep
+from bench.revisions import add_editorial_record
+from claims import revisions, upkeep
 from claims.filters import select_claims
-from claims.models import Appearance, Citation, Claim, Source
-from claims.scales import Grade, SourceKind, Status, Verdict
+from claims.models import Appearance, Citation, Claim, ClaimRevision, PublicChange, Source
+from claims.revisions import Proposal
+from claims.scales import ChangeKind, Grade, RevisionStatus, SourceKind, Status, Verdict
 from claims.text import sort_key
 from tests.factories import ClaimFactory
 
@@ -237,3 +240,24 @@ def test_generate_claims_again_takes_ids_above_the_replaced_ones():
 
     assert min(Claim.objects.values_list("pk", flat=True)) > first
     assert ClaimFactory().pk > first + 20
+
+
+def test_generate_claims_gives_a_share_of_published_claims_an_editorial_record():
+    generate(count=1_000)
+
+    published = Claim.objects.filter(status=Status.PUBLISHED)
+    changes = PublicChange.objects.select_related("claim")
+    assert changes.filter(kind=ChangeKind.CORRECTION).count() >= 20
+    assert changes.filter(kind=ChangeKind.UPDATE).exists()
+    for change in changes:
+        change.full_clean()  # a correction changes the grade and says why
+        assert change.claim.status == Status.PUBLISHED
+        assert change.claim.published_at < change.approved_at <= timezone.now()
+    pending = list(ClaimRevision.objects.select_related("claim"))  # one claim in 500
+    assert pending
+    for revision in pending:
+        assert revision.claim in published
+        assert revision.status == RevisionStatus.PENDING
+        live = Proposal.live(revision.claim)
+        assert revisions.describe_claim_change(live, Proposal.of(revision)) == "Changed: rationale."
+    assert add_editorial_record() == (0, 0)  # idempotent

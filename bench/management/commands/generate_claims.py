@@ -45,7 +45,8 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Generated {report.claims:,} claims in {report.sources:,} sources, "
                     f"{report.citations:,} citations, {report.evidence:,} evidence links, "
-                    f"{report.appearances:,} appearances"
-                    f"{replaced}. Timings: {timings}."
+                    f"{report.appearances:,} appearances, {report.assessments:,} GRADE "
+                    f"assessments, {report.public_changes:,} corrections and updates, "
+                    f"{report.revisions:,} revisions pending{replaced}. Timings: {timings}."
                 )
             )
