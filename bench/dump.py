@@ -1,6 +1,6 @@
 """The NDJSON dump at scale: `export_claims_report --format ndjson` writing every published
 claim to a file, as a subprocess (launched like the CSV export, so its peak RSS is its own),
-with the claims/s and peak RSS against PRODUCT.md's targets."""
+with the claims/s and peak RSS against the targets (docs/performance.md)."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""The benchmark's Markdown table: each median against the targets of PRODUCT.md."""
+"""The benchmark's Markdown table: each median against the product's targets (docs/performance.md)."""
 
 from bench import conditional, dump, matrix, peer, sizes
 

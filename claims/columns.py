@@ -1,7 +1,7 @@
 """The one definition of a claim's columns, shared by the /claims/ table and the CSV report.
 
 The public table shows the columns marked `on_page`; the CSV report writes every column, in
-this order (PRODUCT.md fixes it). A column added here reaches both; tests guard the contract.
+this order (docs/csv-report.md gives it). A column added here reaches both; tests guard the contract.
 Values in the CSV are codes (grade, verdict, status, claim type), never labels.
 """
 

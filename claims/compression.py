@@ -6,8 +6,8 @@ the client accepts it, else gzip, else nothing; a coding the client gives q=0 is
 
 Whole responses are compressed hard enough to matter (gzip 6, Brotli 5: Brotli's levels past 5
 cost several times the CPU for a few per cent). Streamed exports (CSV, NDJSON: hundreds of MB
-at 1M claims) use the fastest levels (gzip 1, Brotli 0), which still shrink them 4-7×, so that
-compressing keeps up with the export; a client that sends no Accept-Encoding (curl without
+at 1M claims) use the fastest levels (gzip 1, Brotli 0), which still shrink them several times
+over, so that compressing keeps up with the export; a client that sends no Accept-Encoding (curl without
 --compressed, most scripts) gets the stream untouched at full speed.
 """
 

@@ -125,8 +125,8 @@ class PageQuery:
     def _execute_prepared(self, connection, cursor, slug: str):
         """The row, through a statement prepared once per database session.
 
-        PostgreSQL spent most of this query's time planning it (0.4 of 0.9 ms at 20k claims):
-        a prepared statement is planned once. Its constants are inlined, so only the slug is a
+        PostgreSQL spends about half of this query's time planning it: a prepared statement
+        is planned once. Its constants are inlined, so only the slug is a
         parameter and the generic plan stays the index lookup. Not inside a transaction (an
         error there would abort it); and if the statement went missing (a pooler that does
         not keep sessions), the plain query answers and the next request prepares again.

@@ -137,11 +137,9 @@ def _generic_chunks(queryset: QuerySet) -> Iterator[bytes]:
 # backslash, or scan every byte for quoting); `_binary_lines` takes each line's bytes and adds
 # the LF, then SITE becomes DJANGO_SITE_URL.
 #
-# Measured at 1M synthetic claims (849,739 published, 3.0 GB of NDJSON, 2 cores), the COPY
-# read into Python: building each line in the dump's query ran at 14,000-22,000 claims/s
-# (PostgreSQL escaped ~3.5 kB a claim, each work's JSON again for every claim citing it);
-# with the evidence and texts ready-made and the claim's own fields built in the query,
-# 45,000; with the whole line ready, 210,000 (docs/dump.md has the end-to-end numbers).
+# Why the lines are kept ready: building each line in the dump's query made
+# PostgreSQL escape each work's JSON again for every claim citing it, several kB a claim, and
+# that was several times slower than reading ready lines (docs/dump.md has the numbers).
 # Slower, tried: row_to_json with the arrays cast to json (re-parsed), text/CSV COPY (per-byte
 # escaping or quoting scan), the works' JSON from a MATERIALIZED CTE (planned as a scan per
 # claim), a parallel plan (it parallelised the scan, not the JSON).

@@ -30,8 +30,8 @@ CANDIDATE_BATCH = 500
 def insert_candidates(*, source: Source, claims: list[Claim], user) -> list[Claim]:
     """Store an import's candidates (rows made by code) in a few statements, with their history.
 
-    One claim at a time took about 14 ms (its slug query, its INSERT, its history row), so a
-    5,000-sentence text took over a minute. Here: the slugs chosen with one query per batch,
+    One claim at a time costs a slug query, an INSERT and a history row each, which made a
+    long text's import slow (docs/performance.md). Here: the slugs chosen with one query per batch,
     each claim validated in Python as insert_claim does (the quote against the source; the
     table's check constraints are left to the database), then one INSERT per batch for the
     claims and one for their history rows.

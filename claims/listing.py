@@ -258,7 +258,7 @@ def _skip_empty_codes(selection: Selection, counts: Counts) -> None:
 
     A filter that picks claims of a few grades (rated down for imprecision: moderate ones, at
     1M) sorted by grade would otherwise walk the sort index through every claim of the other
-    grades first: 1.2 s, where the counts already say which grades hold matches.
+    grades first, where the counts already say which grades hold matches.
     """
     name = selection.sort.lstrip("-")
     if name not in SCALE_SORTS or not counts.exact:

@@ -413,7 +413,7 @@ def insert_claim(*, claim: Claim, user, validate_constraints: bool = True) -> Cl
 
     `validate_constraints=False` leaves the table's check constraints to the database (they
     still refuse a bad row, as an IntegrityError): checking them in Python costs a query
-    each, ten per claim, which made a 5,000-candidate import take minutes.
+    each, ten per claim, which a long text's import multiplies by thousands.
     """
     if claim.status == Status.PUBLISHED:
         raise WorkflowError("a new claim cannot start published; publish it after review")

@@ -195,7 +195,7 @@ def w3c_datetime(value: datetime) -> str:
 def sitemap_section(request, section):
     """/sitemap-<section>.xml?p=N: what Django's sitemap view answers (404 for an unknown
     section or page, Last-Modified when every URL has a lastmod), written without the template
-    engine, which took over a second for 10,000 URLs. Lastmods are full W3C datetimes."""
+    engine, whose per-URL cost dominated a full section. Lastmods are full W3C datetimes."""
     if section not in SITEMAPS:
         raise Http404("No such sitemap.")
     sitemap = SITEMAPS[section]()

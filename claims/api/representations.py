@@ -27,6 +27,9 @@ from ..grading import DOWN_DOMAINS, UP_DOMAINS
 from ..models import Citation, citation_reference
 from ..scales import Stance
 
+# Texts and works a page of their lists (the claims list pages as /claims/ does: PER_PAGE).
+LIST_PAGE_SIZE = 50
+
 # The claim and source values a summary reads, by ORM path (a values() query's keys).
 SUMMARY_FIELDS = (
     "pk",
@@ -68,7 +71,7 @@ def _around(name: str, marker: str | int, site: str) -> tuple[str, str]:
 
 def link(name: str, arg: str | int) -> str:
     """The absolute URL of route `name` for one slug or id: a URL is built for every item of
-    every page, and reverse() took a fifth of a list page's time."""
+    every page, and reverse() per item was a large share of a list page's time."""
     before, after = _around(name, _SLUG if isinstance(arg, str) else _ID, settings.SITE_URL)
     return f"{before}{arg}{after}"
 

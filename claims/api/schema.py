@@ -17,6 +17,7 @@ from ..listing import PER_PAGE
 from ..scales import Stance
 from . import components
 from .components import codes, integer, ref, text
+from .representations import LIST_PAGE_SIZE
 
 PROBLEM = "application/problem+json"
 NDJSON = "application/x-ndjson"
@@ -218,7 +219,7 @@ def paths() -> dict:
         "/sources/": operation(
             "listSources",
             "The texts that make published claims",
-            "By id, 50 a page. Follow `next` for the following page.",
+            f"By id, {LIST_PAGE_SIZE} a page. Follow `next` for the following page.",
             {"200": ok("SourceList", "One page of texts."), "400": BAD_QUERY},
             cursor_parameters("text"),
             tag="sources",
@@ -238,7 +239,7 @@ def paths() -> dict:
         "/citations/": operation(
             "listCitations",
             "The works that published claims cite",
-            "By id, 50 a page. Follow `next` for the following page.",
+            f"By id, {LIST_PAGE_SIZE} a page. Follow `next` for the following page.",
             {"200": ok("CitationList", "One page of works."), "400": BAD_QUERY},
             cursor_parameters("work"),
             tag="citations",

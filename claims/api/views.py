@@ -27,8 +27,6 @@ from ..scales import Stance, Status
 from . import representations as rep
 from . import schema
 
-# Texts and works per page of their lists (the claims list pages as /claims/ does).
-PER_PAGE = 50
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 
@@ -272,15 +270,15 @@ def keyset(queryset, params, name: str):
             400, "We could not use this query as it stands", "Give after or before, not both."
         )
     if before is not None:
-        rows = list(queryset.filter(pk__lt=before).order_by("-pk")[: PER_PAGE + 1])
-        more = len(rows) > PER_PAGE
-        rows = rows[:PER_PAGE][::-1]
+        rows = list(queryset.filter(pk__lt=before).order_by("-pk")[: rep.LIST_PAGE_SIZE + 1])
+        more = len(rows) > rep.LIST_PAGE_SIZE
+        rows = rows[: rep.LIST_PAGE_SIZE][::-1]
         previous = more
         following = True
     else:
-        rows = list(queryset.filter(pk__gt=after or 0).order_by("pk")[: PER_PAGE + 1])
-        following = len(rows) > PER_PAGE
-        rows = rows[:PER_PAGE]
+        rows = list(queryset.filter(pk__gt=after or 0).order_by("pk")[: rep.LIST_PAGE_SIZE + 1])
+        following = len(rows) > rep.LIST_PAGE_SIZE
+        rows = rows[: rep.LIST_PAGE_SIZE]
         previous = after is not None
     body = {
         "next": link(name, f"?after={rows[-1].pk}") if following and rows else None,

@@ -19,7 +19,7 @@ class SourceQuerySet(models.QuerySet):
 
         # Most such texts are a published claim's first appearance (its own source): an
         # index-only probe (claim_pub_source_idx). Only the others are asked of the
-        # appearances, each of which needs its claim's status (ten times slower on /sources/).
+        # appearances, each of which needs its claim's status (a join per text on /sources/).
         return self.filter(
             models.Exists(
                 Claim.objects.filter(source=models.OuterRef("pk"), status=Status.PUBLISHED)

@@ -13,7 +13,7 @@ missing, applies any unapplied migrations, builds or reuses a synthetic data set
   the NDJSON dump likewise, into a file (`--format ndjson`: claims/s, peak RSS; bench/dump.py).
 
 Results go to <output>/benchmark.json and <output>/benchmark.md, each median compared with the
-targets of PRODUCT.md ("met" or "missed by …").
+targets in docs/performance.md ("met" or "missed by …").
 """
 
 import json

@@ -6,6 +6,7 @@ groups, lifts their login lockouts (`axes_reset` lifts everyone's), and loads no
 
 import secrets
 
+from axes.models import AccessAttempt
 from axes.utils import reset as reset_lockouts
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -48,7 +49,8 @@ class Command(BaseCommand):
             user.email = user.email or f"{username}@example.org"
             user.save()
             user.groups.set([Group.objects.get(name=group_name)] if group_name else [])
-            reset_lockouts(username=username)  # a fresh password deserves a fresh try
+            if AccessAttempt.objects.filter(username=username).exists():
+                reset_lockouts(username=username)  # a fresh password deserves a fresh try
             lines.append(f"  {username:<9} {password}   ({group_name or 'superuser'})")
         self.stdout.write(self.style.SUCCESS("Demo accounts (sign in at /admin/):"))
         self.stdout.write("\n".join(lines))
