@@ -95,11 +95,12 @@ class PostgresLoader:
         self.cursor.execute(f'ALTER TABLE "{APPEARANCES}" DISABLE TRIGGER {APPEARANCE_TRIGGER}')
         self.cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{APPEARANCES}"')  # nosec B608 # model names
         (self.last_appearance_id,) = self.cursor.fetchone()
-        # The dump's lines (migration 0021) and the word counts (0024): built once at the end
+        # The dump's lines (migration 0021), the word and pair counts (0024, 0025): built once at the end
         # for the new claims, rather than by every COPY of claims, links and appearances.
         self.cursor.execute(
             "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-            "WHERE (tgname LIKE 'claims_claimrecord%%' OR tgname LIKE 'claims_wordcount%%') "
+            "WHERE (tgname LIKE 'claims_claimrecord%%' OR tgname LIKE 'claims_wordcount%%' "
+            "OR tgname LIKE 'claims_paircount%%') "
             "AND tgrelid::regclass::text = ANY(%s)",
             [list(self.TABLES)],
         )
@@ -138,8 +139,9 @@ class PostgresLoader:
                 # joined a million claims by nested loops (still running after 16 minutes).
                 self.cursor.execute(f"ANALYZE {', '.join(RECORD_SOURCES)}")
                 self.cursor.execute("SELECT claims_claimrecord_fill(%s)", [self.last_claim_id])
-                if any(name.startswith("claims_wordcount") for _, name in self.record_triggers):
-                    self.cursor.execute("SELECT claims_wordcount_fill(%s)", [self.last_claim_id])
+                for counts in ("claims_wordcount", "claims_paircount"):
+                    if any(name.startswith(counts) for _, name in self.record_triggers):
+                        self.cursor.execute(f"SELECT {counts}_fill(%s)", [self.last_claim_id])
             for table, name, definition in self.foreign_keys:
                 self.cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -165,7 +167,7 @@ def analyze() -> None:
     tables += ", claims_claimsummary"  # migration 0005
     tables += ", claims_gradeassessment, claims_rateddowncount"  # migration 0020
     tables += ", claims_claimrecord"  # migration 0021
-    tables += ", claims_wordcount"  # migration 0024
+    tables += ", claims_wordcount, claims_paircount"  # migrations 0024, 0025
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             cursor.execute(f"ANALYZE {tables}")

@@ -63,6 +63,7 @@ SIDE_TABLES = (
     "claims_rateddowncount",
     "claims_claimrecord",
     "claims_wordcount",
+    "claims_paircount",
 )
 
 # Fixed SQL made of this module's constants: no value from outside reaches it.

@@ -31,7 +31,7 @@ def insert_candidates(*, source: Source, claims: list[Claim], user) -> list[Clai
     """Store an import's candidates (rows made by code) in a few statements, with their history.
 
     One claim at a time costs a slug query, an INSERT and a history row each, which made a
-    long text's import slow (docs/performance.md). Here: the slugs chosen with one query per batch,
+    long text's import slow (docs/extraction.md). Here: the slugs chosen with one query per batch,
     each claim validated in Python as insert_claim does (the quote against the source; the
     table's check constraints are left to the database), then one INSERT per batch for the
     claims and one for their history rows.

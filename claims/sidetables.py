@@ -287,33 +287,50 @@ def bounded_counts(selection: Selection) -> Counts:
     return _bounded_counts(selection, _capped_grid(selection, with_faceted=True))
 
 
-# --- one word: the word counts (migration 0024) ---------------------------------------------
+# --- one word or a two-word phrase: the word and pair counts (migrations 0024, 0025) --------
 
 
 def _may_be_one_word(selection: Selection) -> bool:
-    """A search of one token narrowed by nothing but the faceted filters (grade, verdict):
-    what the word counts can serve, if the token parses to one lexeme."""
-    return len(selection.text.split()) == 1 and all(spec.faceted for spec in selection.active)
+    """A search of one token, or of two (a quoted pair), narrowed by nothing but the faceted
+    filters (grade, verdict): what the word and pair counts can serve, if the search parses
+    to one lexeme or to two side by side."""
+    return len(selection.text.split()) <= 2 and all(spec.faceted for spec in selection.active)
 
 
 def _word_grid_sql(selection: Selection) -> tuple[str, list]:
     """SQL for the exact grid of a search that `_may_be_one_word`: a JSON array of rows from
-    claims_wordcount, or NULL when the search is not one lexeme (a hyphenated pair, an
-    operator, a stop word)."""
+    claims_wordcount or claims_paircount, or NULL when the search is neither one lexeme nor
+    two side by side (a hyphenated word, an operator, a stop word between two words, two
+    words not in quotes)."""
     columns = ", ".join(f"w.{c}" for c in _faceted_columns())
-    # A one-lexeme tsquery prints as the quoted lexeme, which reads back as a tsvector.
+
+    def grid(table: str, where: str) -> str:
+        return (
+            f"(SELECT coalesce(json_agg(json_build_array({columns}, w.n)), '[]') "
+            f"FROM {table} w WHERE {where} AND w.n > 0)"
+        )
+
+    def lexeme(query: str) -> str:
+        # A one-lexeme tsquery prints as the quoted lexeme, which reads back as a tsvector.
+        return f"(tsvector_to_array({query}::text::tsvector))[1]"
+
+    one = grid("claims_wordcount", f"w.lexeme = {lexeme('q')}")
+    two = grid("claims_paircount", f"w.first = {lexeme('a')} AND w.second = {lexeme('b')}")
+    # Each token parsed alone; the search is the pair when it parses to exactly their phrase.
+    first, _, second = selection.text.strip().partition(" ")
     return (
-        f"""SELECT CASE WHEN numnode(q) = 1 THEN (
-                SELECT coalesce(json_agg(json_build_array({columns}, w.n)), '[]')
-                FROM claims_wordcount w
-                WHERE w.lexeme = (tsvector_to_array(q::text::tsvector))[1] AND w.n > 0)
-            END FROM websearch_to_tsquery('english', %s) q""",  # nosec B608 # model names
-        [selection.text],
+        f"""SELECT CASE WHEN numnode(q) = 1 THEN {one}
+                        WHEN numnode(a) = 1 AND numnode(b) = 1 AND q = tsquery_phrase(a, b)
+                        THEN {two} END
+            FROM websearch_to_tsquery('english', %s) q, websearch_to_tsquery('english', %s) a,
+                 websearch_to_tsquery('english', %s) b""",  # nosec B608 # model names
+        [selection.text, first, second.strip()],
     )
 
 
 def _word_grid(selection: Selection) -> list | None:
-    """The exact grid of a one-word search (see `_word_grid_sql`), or None."""
+    """The exact grid of a one-word or two-word-phrase search (see `_word_grid_sql`), or
+    None."""
     if not _may_be_one_word(selection):
         return None
     sql, args = _word_grid_sql(selection)

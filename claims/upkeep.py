@@ -1,11 +1,10 @@
 """Check the PostgreSQL side tables against what their triggers compute, and rebuild them.
 
-The triggers of migrations 0002, 0004, 0005, 0020, 0021 and 0024 keep claims_searchdoc,
+The triggers of migrations 0002, 0004, 0005, 0020, 0021, 0024 and 0025 keep claims_searchdoc,
 claims_facetcount, claims_facettotal, claims_claimsummary, claims_rateddowncount,
-claims_claimrecord, claims_wordcount and each claim's search vector exact on every write, but
-a write with
-triggers off (`pg_restore --disable-triggers`, `session_replication_role = replica`) leaves
-them silently wrong.
+claims_claimrecord, claims_wordcount, claims_paircount and each claim's search vector exact on
+every write, but a write with triggers off (`pg_restore --disable-triggers`,
+`session_replication_role = replica`) leaves them silently wrong.
 
 The expected content is computed by the triggers' own SQL, read from the database, never
 restated here, so a column or tag added to a trigger later is checked without editing this
@@ -79,6 +78,7 @@ FILLS = (
     # Replayed as the claims' insert trigger: the lexemes of each claim's expected search
     # vector (the claims table's own may be what drifted).
     Fill("claims_wordcount_insert", ("claims_wordcount",), reads=(CLAIMS,)),
+    Fill("claims_paircount_insert", ("claims_paircount",), reads=(CLAIMS,)),
 )
 # A delete leaves a count row at n = 0 rather than removing it: the same as no row.
 ABSENT_WHEN = {
@@ -86,6 +86,7 @@ ABSENT_WHEN = {
     "claims_facettotal": "n = 0",
     "claims_rateddowncount": "n = 0",
     "claims_wordcount": "n = 0",
+    "claims_paircount": "n = 0",
 }
 EXAMPLES = 5
 

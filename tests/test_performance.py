@@ -6,13 +6,14 @@ tables exact, each checked against the straightforward query (select_claims / th
 
 import datetime
 import re
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import connection
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from claims import listing, pagers
 from claims.filters import select_claims
@@ -353,33 +354,59 @@ def _grade_counts(page) -> dict[str, int]:
 
 @pytest.mark.usefixtures("postgres_only")
 @pytest.mark.parametrize("query", ["", "&grade=low", "&grade=low&verdict=supported"])
-def test_one_word_over_the_bound_is_counted_exactly_and_ranked_among_the_first(
-    client, settings, django_assert_num_queries, query
+@pytest.mark.parametrize(
+    ("words", "shown"), [("kratom", "kratom"), ('"eases pain"', '"eases pain"')]
+)
+def test_one_word_or_a_phrase_over_the_bound_is_counted_exactly_and_ranked_among_the_first(
+    client, settings, django_assert_num_queries, query, words, shown
 ):
+    """One word from the word counts (migration 0024), two side by side from the pair counts
+    (0025), in the query that ranks the page."""
     _search_claims()
     settings.CLAIMS_SEARCH_BOUND = 4
-    matches = _selected(f"q=kratom{query}")
+    matches = _selected(f"q={quote(words)}{query}")
     assert len(matches) > 4
 
     # the data version; candidates, ranked page and the word counts in one; the rows
     with django_assert_num_queries(1 + 2):
-        response = client.get(f"{LIST}?q=kratom{query}")
+        response = client.get(f"{LIST}?q={quote(words)}{query}")
     page, html = response.context["page"], response.content.decode()
 
     assert (page.counts.total, page.counts.total_exact, page.counts.exact) == (
         len(matches), True, True,
     )  # fmt: skip
-    assert f"{len(matches)} claims matching “kratom”" in html
+    assert f"{len(matches)} claims matching “{escape(shown)}”" in html
     assert f"it looks at the first 4 of the {len(matches)} matches it finds" in html
     assert "at least" not in html
     assert not page.matrix.at_least
     for grade in (Grade.LOW, Grade.VERY_LOW, Grade.MODERATE):  # each without its own filter
         verdicts = "&verdict=supported" if "verdict" in query else ""
-        assert _grade_counts(page)[grade] == len(_selected(f"q=kratom&grade={grade}{verdicts}"))
+        expected = _selected(f"q={quote(words)}&grade={grade}{verdicts}")
+        assert _grade_counts(page)[grade] == len(expected)
     rows = _ids(response)
     assert len(rows) == 4  # the pages reach the first four found, ranked among themselves
     assert rows == [pk for pk in matches if pk in rows]
     assert page.pager.num_pages == 1
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("words", ['"pain eases"', '"kratom eases pain"', "eases pain"])
+def test_other_phrases_and_two_words_are_counted_over_the_bound(client, settings, words):
+    """The pair counts serve exactly two words side by side in that order: a phrase the
+    other way round finds nothing, and a longer phrase or two words apart are counted
+    over the first matches, as before."""
+    _search_claims()
+    settings.CLAIMS_SEARCH_BOUND = 4
+    matches = _selected(f"q={quote(words)}")
+
+    page = client.get(LIST, {"q": words}).context["page"]
+
+    if not matches:
+        assert (page.counts.total, page.counts.total_exact) == (0, True)
+        return
+    assert len(matches) > 4
+    assert page.counts.total_exact is False
+    assert page.matrix.at_least
 
 
 @pytest.mark.usefixtures("postgres_only")

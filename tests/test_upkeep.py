@@ -23,6 +23,7 @@ TABLES = [
     "claims_claimrecord",
     "claims_rateddowncount",
     "claims_wordcount",
+    "claims_paircount",
 ]
 
 
@@ -219,4 +220,44 @@ def test_the_word_counts_follow_publication_edits_and_deletes(postgres_only):
     Claim.objects.filter(pk=claim.pk).update(status=Status.PUBLISHED)
     claim.delete()
     assert word_counts("eyebrow") == {}
+    assert check().count(": clean (") == len(TABLES)
+
+
+def pair_counts(first: str, second: str) -> dict[tuple[str, str], int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT grade, verdict, n::int FROM claims_paircount "
+            "WHERE first = %s AND second = %s AND n <> 0",
+            [first, second],
+        )
+        return {(grade, verdict): n for grade, verdict, n in cursor.fetchall()}
+
+
+def test_the_pair_counts_follow_publication_edits_and_deletes(postgres_only):
+    claim = ClaimFactory(
+        published=True, statement="Zygomorphic eyebrows regrow, eyebrows regrow", subject="brows",
+        grade=Grade.LOW, verdict=Verdict.SUPPORTED,
+    )  # fmt: skip
+    ClaimFactory(statement="Zygomorphic eyebrows draft", subject="brows")  # not public
+    # Side by side once a claim, however often; not the other way round, nor apart.
+    assert pair_counts("zygomorph", "eyebrow") == {("low", "supported"): 1}
+    assert pair_counts("eyebrow", "regrow") == {("low", "supported"): 1}
+    assert pair_counts("eyebrow", "zygomorph") == {}
+    assert pair_counts("zygomorph", "regrow") == {}
+
+    Claim.objects.filter(pk=claim.pk).update(verdict=Verdict.MISLEADING)
+    assert pair_counts("zygomorph", "eyebrow") == {("low", "misleading"): 1}
+
+    claim.refresh_from_db()
+    claim.statement = "Eyebrows of zygomorphic flowers"
+    claim.save()  # a new search vector: "of" is a stop word, so the pair is gone
+    assert pair_counts("zygomorph", "eyebrow") == {}
+    assert pair_counts("eyebrow", "zygomorph") == {}
+
+    Claim.objects.filter(pk=claim.pk).update(status=Status.IN_REVIEW)
+    assert pair_counts("zygomorph", "flower") == {}
+    Claim.objects.filter(pk=claim.pk).update(status=Status.PUBLISHED)
+    assert pair_counts("zygomorph", "flower") == {("low", "misleading"): 1}
+    claim.delete()
+    assert pair_counts("zygomorph", "flower") == {}
     assert check().count(": clean (") == len(TABLES)
