@@ -6,6 +6,8 @@ import datetime
 import json
 import re
 from datetime import UTC
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from django.contrib.messages import get_messages
@@ -74,19 +76,76 @@ def json_ld(client, claim) -> dict:
     return json.loads(JSON_LD_RE.findall(client.get(claim.get_absolute_url()).content.decode())[0])
 
 
+SITEMAP = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def lastmods(client) -> dict:
+    """By path: each claim URL's lastmod in the claims sitemap, and that sitemap's own lastmod
+    in the index (/sitemap.xml), as search engines read them."""
+    found = {}
+    for url in ("/sitemap-claims.xml", "/sitemap.xml"):
+        for entry in ElementTree.fromstring(client.get(url).content):
+            path = urlsplit(entry.findtext("sm:loc", namespaces=SITEMAP)).path
+            if path.startswith("/claims/") or path == "/sitemap-claims.xml":
+                lastmod = entry.findtext("sm:lastmod", namespaces=SITEMAP)
+                found[path] = datetime.datetime.fromisoformat(lastmod)
+    return found
+
+
+def listed(client, query: str = "") -> tuple[dict, dict]:
+    """/claims/ (searched for `query`): each row's claim and verdict, and the counts per
+    verdict (on PostgreSQL, read from the side tables its triggers keep)."""
+    page = client.get(reverse("claims:claim-list"), {"q": query} if query else {}).context["page"]
+    rows = {row.record.pk: row.record.verdict for row in page.table.rows}
+    return rows, {code: n for code, n in page.counts.facets["verdict"].items() if n}
+
+
+def public_record(client, claim) -> dict:
+    """What the list, two searches (a word every statement has, and one only the proposed
+    statement of the test below has), the sitemaps and the claim's JSON-LD say."""
+    data = json_ld(client, claim)
+    return {
+        "list": listed(client),
+        "search kratom": listed(client, "kratom"),
+        "search follicles": listed(client, "follicles"),
+        "lastmods": lastmods(client),
+        "json-ld dates": (data["datePublished"], data["dateModified"]),
+    }
+
+
 def test_a_reviewers_edit_of_a_published_claim_waits_for_an_editor(client):
     reviewer, editor = staff_in("Reviewers", username="rita"), staff_in("Editors", username="ed")
     claim = published_claim()
+    bystander = published_claim(statement="Kratom eases pain")
     before = public_surfaces(client, claim)
+    unsupported = {claim.pk: Verdict.UNSUPPORTED, bystander.pk: Verdict.UNSUPPORTED}
+    public_before = {
+        "list": (unsupported, {Verdict.UNSUPPORTED: 2}),
+        "search kratom": (unsupported, {Verdict.UNSUPPORTED: 2}),
+        "search follicles": ({}, {}),
+        "lastmods": {
+            claim.get_absolute_url(): FIRST_PUBLISHED,
+            bystander.get_absolute_url(): FIRST_PUBLISHED,
+            "/sitemap-claims.xml": FIRST_PUBLISHED,
+        },
+        "json-ld dates": ("2026-11-27", "2026-11-27"),
+    }
+    assert public_record(client, claim) == public_before
 
     response = submit(
-        client, reviewer, claim, verdict=Verdict.MISLEADING, rationale="Overstated, we think."
+        client,
+        reviewer,
+        claim,
+        statement="Kratom regrows hair follicles",
+        verdict=Verdict.MISLEADING,
+        rationale="Overstated, we think.",
     )
 
     assert response.status_code == 302
     assert "Saved as a revision awaiting an editor" in messages_of(response)[0]
     client.logout()
     assert public_surfaces(client, claim) == before
+    assert public_record(client, claim) == public_before
     revision = ClaimRevision.objects.get()
     assert (revision.status, revision.proposed_by, revision.fields["verdict"]) == (
         RevisionStatus.PENDING,
@@ -117,13 +176,21 @@ def test_a_reviewers_edit_of_a_published_claim_waits_for_an_editor(client):
     assert "The claim implies more than was found." in after["page"]
     assert after["csv"] != before["csv"]
     assert b"Overstated, we think." in after["csv"]
-    assert after["counts"].facets["verdict"]["misleading"] == 1
-    data = json_ld(client, claim)
     change = PublicChange.objects.get()
-    assert (data["datePublished"], data["dateModified"]) == (
-        "2026-11-27",
-        change.approved_at.date().isoformat(),
-    )
+    approved = change.approved_at
+    one_misleading = {claim.pk: Verdict.MISLEADING, bystander.pk: Verdict.UNSUPPORTED}
+    assert public_record(client, claim) == {
+        "list": (one_misleading, {Verdict.UNSUPPORTED: 1, Verdict.MISLEADING: 1}),
+        "search kratom": (one_misleading, {Verdict.UNSUPPORTED: 1, Verdict.MISLEADING: 1}),
+        "search follicles": ({claim.pk: Verdict.MISLEADING}, {Verdict.MISLEADING: 1}),
+        "lastmods": {
+            claim.get_absolute_url(): approved.replace(microsecond=0),  # whole seconds
+            bystander.get_absolute_url(): FIRST_PUBLISHED,
+            "/sitemap-claims.xml": approved,
+        },
+        "json-ld dates": ("2026-11-27", approved.date().isoformat()),
+    }
+    data = json_ld(client, claim)
     assert data["reviewRating"]["alternateName"] == "Misleading"
     claim.refresh_from_db()
     assert (claim.verdict, claim.published_at, claim.reviewed_by) == (
