@@ -92,6 +92,13 @@ def lastmods(client) -> dict:
     return found
 
 
+def dates_of(client, claim) -> tuple:
+    """The claim's dates for search engines: JSON-LD datePublished and dateModified, and its
+    URL's lastmod in the sitemap."""
+    data = json_ld(client, claim)
+    return data["datePublished"], data["dateModified"], lastmods(client)[claim.get_absolute_url()]
+
+
 def listed(client, query: str = "") -> tuple[dict, dict]:
     """/claims/ (searched for `query`): each row's claim and verdict, and the counts per
     verdict (on PostgreSQL, read from the side tables its triggers keep)."""
@@ -248,12 +255,16 @@ def test_a_cited_works_new_reference_waits_for_an_editor_then_updates_each_claim
     other = published_claim(statement="Kratom eases pain")
     citation = claim.evidence.get().citation
     EvidenceFactory(claim=other, citation=citation, stance=Stance.MIXED)
+    elsewhere = published_claim(statement="Kratom calms nerves")  # cites another work
     before = public_surfaces(client, claim)
+    first = ("2026-11-27", "2026-11-27", FIRST_PUBLISHED)
+    assert [dates_of(client, c) for c in (claim, other, elsewhere)] == [first, first, first]
 
     submit(client, reviewer, citation, title="New title", year=2024, is_retracted="on")
 
     client.logout()
     assert public_surfaces(client, claim) == before
+    assert [dates_of(client, c) for c in (claim, other, elsewhere)] == [first, first, first]
     citation.refresh_from_db()
     assert (citation.title, citation.year, citation.is_retracted) == ("Old", 2020, False)
 
@@ -272,7 +283,9 @@ def test_a_cited_works_new_reference_waits_for_an_editor_then_updates_each_claim
         (claim.pk, ChangeKind.UPDATE),
         (other.pk, ChangeKind.UPDATE),
     ]
-    assert json_ld(client, claim)["datePublished"] == "2026-11-27"
+    approved = PublicChange.objects.values_list("approved_at", flat=True).distinct().get()
+    moved = ("2026-11-27", approved.date().isoformat(), approved.replace(microsecond=0))
+    assert [dates_of(client, c) for c in (claim, other, elsewhere)] == [moved, moved, first]
 
 
 def test_removing_the_last_evidence_link_is_a_revision_refused_at_approval(client):
