@@ -379,19 +379,48 @@ def test_publishing_refuses_a_verdict_its_evidence_contradicts(verdict, stances,
     assert (claim.status, claim.published_at) == (Status.IN_REVIEW, None)
 
 
-def test_approval_refuses_a_verdict_its_evidence_contradicts(client):
-    claim = published_claim()  # one background link
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        (
+            {"verdict": Verdict.SUPPORTED, "evidence-0-stance": Stance.CONTRADICTS},
+            "the verdict “Supported” needs at least one supporting work (it has 0 supporting "
+            "and 1 contradicting)",
+        ),
+        (
+            {"verdict": Verdict.CONTRADICTED, "evidence-0-stance": Stance.SUPPORTS},
+            "the verdict “Contradicted by evidence” needs at least one contradicting work (it "
+            "has 1 supporting and 0 contradicting)",
+        ),
+        (
+            {"evidence-0-stance": Stance.SUPPORTS},  # the verdict stays unsupported
+            "the verdict “Unsupported: no evidence found” means no work supports or "
+            "contradicts the claim (it has 1 supporting and 0 contradicting)",
+        ),
+    ],
+    ids=["supported", "contradicted", "unsupported"],
+)
+def test_approval_refuses_a_verdict_its_evidence_contradicts(client, changes, rule):
+    claim = published_claim()  # unsupported, one background link
+    before = public_surfaces(client, claim)
 
     response = submit(
-        client, staff_in("Editors"), claim, "_approve", verdict=Verdict.SUPPORTED, public_note="x"
+        client, staff_in("Editors"), claim, "_approve", public_note="Re-read.", **changes
     )
 
-    assert (
-        "the verdict “Supported” needs at least one supporting work (it has 0 supporting"
-        in (messages_of(response)[0])
+    [message] = messages_of(response)
+    assert message.startswith(
+        f"Saved as a revision awaiting an editor, but not approved: not approved: {rule}"
     )
+    client.logout()
+    assert public_surfaces(client, claim) == before
     claim.refresh_from_db()
-    assert claim.verdict == Verdict.UNSUPPORTED
+    assert (claim.verdict, list(claim.evidence.values_list("stance", flat=True))) == (
+        Verdict.UNSUPPORTED,
+        [Stance.BACKGROUND],
+    )
+    assert not PublicChange.objects.exists()
+    assert ClaimRevision.objects.get().status == RevisionStatus.PENDING  # kept, not lost
 
 
 def test_a_stale_approval_is_refused_and_nothing_is_lost(client):
