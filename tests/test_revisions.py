@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from claims import revisions, services
-from claims.models import Claim, ClaimRevision, Evidence, PublicChange
+from claims.models import CitationRevision, Claim, ClaimRevision, Evidence, PublicChange
 from claims.scales import ChangeKind, Grade, RevisionStatus, Stance, Status, Verdict
 
 from .admin_forms import page_form_data, without_row
@@ -465,6 +465,59 @@ def test_the_approval_service_refuses_a_revision_read_at_an_older_version():
         revisions.approve_revision(revision=revision, editor=editor, seen_revision=1)
 
     assert Claim.objects.get(pk=claim.pk).rationale != "Two."
+
+
+def test_a_stale_citation_approval_is_refused_and_nothing_is_lost(client):
+    reviewer, editor = staff_in("Reviewers"), staff_in("Editors")
+    claim = published_claim()
+    citation = claim.evidence.get().citation
+    submit(client, reviewer, citation, title="First proposal")
+    client.force_login(editor)
+    opened_by_editor = page_form_data(client.get(change_url(citation)))  # reads revision 1
+    submit(client, reviewer, citation, title="Second proposal")  # revision 2
+    client.logout()
+    before = public_surfaces(client, claim)
+
+    client.force_login(editor)
+    response = client.post(
+        change_url(citation), {**opened_by_editor, "public_note": "Fine.", "_approve": "1"}
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "the pending revision changed after you opened this page" in page
+    assert "<ins>Second proposal</ins>" in page  # the editor is shown what is pending now
+    revision = CitationRevision.objects.get()
+    assert (revision.status, revision.version, revision.proposed_by, revision.fields["title"]) == (
+        RevisionStatus.PENDING,
+        2,
+        reviewer,
+        "Second proposal",
+    )
+    citation.refresh_from_db()
+    assert citation.title == "Old"
+    assert not PublicChange.objects.exists()
+    client.logout()
+    assert public_surfaces(client, claim) == before
+
+
+def test_the_approval_service_refuses_a_citation_revision_read_at_an_older_version():
+    reviewer, editor = staff_in("Reviewers"), staff_in("Editors")
+    citation = published_claim().evidence.get().citation
+    fields = revisions.reference_of(citation) | {"title": "One"}
+    revision = revisions.propose_citation_revision(
+        citation=citation, user=reviewer, seen_revision=None, fields=fields
+    )
+    revisions.propose_citation_revision(
+        citation=citation, user=reviewer, seen_revision=1, fields=fields | {"title": "Two"}
+    )
+
+    with pytest.raises(revisions.StaleRevision, match="you read revision 1, it is now at 2"):
+        revisions.approve_citation_revision(revision=revision, editor=editor, seen_revision=1)
+
+    citation.refresh_from_db()
+    assert citation.title == "Old"
+    assert CitationRevision.objects.get().fields["title"] == "Two"
 
 
 def test_a_revision_sent_back_carries_the_note_and_can_be_resubmitted(client):
