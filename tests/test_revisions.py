@@ -6,6 +6,8 @@ import datetime
 import json
 import re
 from datetime import UTC
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from django.contrib.messages import get_messages
@@ -13,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from claims import revisions, services
-from claims.models import Claim, ClaimRevision, Evidence, PublicChange
+from claims.models import CitationRevision, Claim, ClaimRevision, Evidence, PublicChange
 from claims.scales import ChangeKind, Grade, RevisionStatus, Stance, Status, Verdict
 
 from .admin_forms import page_form_data, without_row
@@ -74,19 +76,83 @@ def json_ld(client, claim) -> dict:
     return json.loads(JSON_LD_RE.findall(client.get(claim.get_absolute_url()).content.decode())[0])
 
 
+SITEMAP = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def lastmods(client) -> dict:
+    """By path: each claim URL's lastmod in the claims sitemap, and that sitemap's own lastmod
+    in the index (/sitemap.xml), as search engines read them."""
+    found = {}
+    for url in ("/sitemap-claims.xml", "/sitemap.xml"):
+        for entry in ElementTree.fromstring(client.get(url).content):
+            path = urlsplit(entry.findtext("sm:loc", namespaces=SITEMAP)).path
+            if path.startswith("/claims/") or path == "/sitemap-claims.xml":
+                lastmod = entry.findtext("sm:lastmod", namespaces=SITEMAP)
+                found[path] = datetime.datetime.fromisoformat(lastmod)
+    return found
+
+
+def dates_of(client, claim) -> tuple:
+    """The claim's dates for search engines: JSON-LD datePublished and dateModified, and its
+    URL's lastmod in the sitemap."""
+    data = json_ld(client, claim)
+    return data["datePublished"], data["dateModified"], lastmods(client)[claim.get_absolute_url()]
+
+
+def listed(client, query: str = "") -> tuple[dict, dict]:
+    """/claims/ (searched for `query`): each row's claim and verdict, and the counts per
+    verdict (on PostgreSQL, read from the side tables its triggers keep)."""
+    page = client.get(reverse("claims:claim-list"), {"q": query} if query else {}).context["page"]
+    rows = {row.record.pk: row.record.verdict for row in page.table.rows}
+    return rows, {code: n for code, n in page.counts.facets["verdict"].items() if n}
+
+
+def public_record(client, claim) -> dict:
+    """What the list, two searches (a word every statement has, and one only the proposed
+    statement of the test below has), the sitemaps and the claim's JSON-LD say."""
+    data = json_ld(client, claim)
+    return {
+        "list": listed(client),
+        "search kratom": listed(client, "kratom"),
+        "search follicles": listed(client, "follicles"),
+        "lastmods": lastmods(client),
+        "json-ld dates": (data["datePublished"], data["dateModified"]),
+    }
+
+
 def test_a_reviewers_edit_of_a_published_claim_waits_for_an_editor(client):
     reviewer, editor = staff_in("Reviewers", username="rita"), staff_in("Editors", username="ed")
     claim = published_claim()
+    bystander = published_claim(statement="Kratom eases pain")
     before = public_surfaces(client, claim)
+    unsupported = {claim.pk: Verdict.UNSUPPORTED, bystander.pk: Verdict.UNSUPPORTED}
+    public_before = {
+        "list": (unsupported, {Verdict.UNSUPPORTED: 2}),
+        "search kratom": (unsupported, {Verdict.UNSUPPORTED: 2}),
+        "search follicles": ({}, {}),
+        "lastmods": {
+            claim.get_absolute_url(): FIRST_PUBLISHED,
+            bystander.get_absolute_url(): FIRST_PUBLISHED,
+            "/sitemap-claims.xml": FIRST_PUBLISHED,
+        },
+        "json-ld dates": ("2026-11-27", "2026-11-27"),
+    }
+    assert public_record(client, claim) == public_before
 
     response = submit(
-        client, reviewer, claim, verdict=Verdict.MISLEADING, rationale="Overstated, we think."
+        client,
+        reviewer,
+        claim,
+        statement="Kratom regrows hair follicles",
+        verdict=Verdict.MISLEADING,
+        rationale="Overstated, we think.",
     )
 
     assert response.status_code == 302
     assert "Saved as a revision awaiting an editor" in messages_of(response)[0]
     client.logout()
     assert public_surfaces(client, claim) == before
+    assert public_record(client, claim) == public_before
     revision = ClaimRevision.objects.get()
     assert (revision.status, revision.proposed_by, revision.fields["verdict"]) == (
         RevisionStatus.PENDING,
@@ -117,13 +183,21 @@ def test_a_reviewers_edit_of_a_published_claim_waits_for_an_editor(client):
     assert "The claim implies more than was found." in after["page"]
     assert after["csv"] != before["csv"]
     assert b"Overstated, we think." in after["csv"]
-    assert after["counts"].facets["verdict"]["misleading"] == 1
-    data = json_ld(client, claim)
     change = PublicChange.objects.get()
-    assert (data["datePublished"], data["dateModified"]) == (
-        "2026-11-27",
-        change.approved_at.date().isoformat(),
-    )
+    approved = change.approved_at
+    one_misleading = {claim.pk: Verdict.MISLEADING, bystander.pk: Verdict.UNSUPPORTED}
+    assert public_record(client, claim) == {
+        "list": (one_misleading, {Verdict.UNSUPPORTED: 1, Verdict.MISLEADING: 1}),
+        "search kratom": (one_misleading, {Verdict.UNSUPPORTED: 1, Verdict.MISLEADING: 1}),
+        "search follicles": ({claim.pk: Verdict.MISLEADING}, {Verdict.MISLEADING: 1}),
+        "lastmods": {
+            claim.get_absolute_url(): approved.replace(microsecond=0),  # whole seconds
+            bystander.get_absolute_url(): FIRST_PUBLISHED,
+            "/sitemap-claims.xml": approved,
+        },
+        "json-ld dates": ("2026-11-27", approved.date().isoformat()),
+    }
+    data = json_ld(client, claim)
     assert data["reviewRating"]["alternateName"] == "Misleading"
     claim.refresh_from_db()
     assert (claim.verdict, claim.published_at, claim.reviewed_by) == (
@@ -181,12 +255,16 @@ def test_a_cited_works_new_reference_waits_for_an_editor_then_updates_each_claim
     other = published_claim(statement="Kratom eases pain")
     citation = claim.evidence.get().citation
     EvidenceFactory(claim=other, citation=citation, stance=Stance.MIXED)
+    elsewhere = published_claim(statement="Kratom calms nerves")  # cites another work
     before = public_surfaces(client, claim)
+    first = ("2026-11-27", "2026-11-27", FIRST_PUBLISHED)
+    assert [dates_of(client, c) for c in (claim, other, elsewhere)] == [first, first, first]
 
     submit(client, reviewer, citation, title="New title", year=2024, is_retracted="on")
 
     client.logout()
     assert public_surfaces(client, claim) == before
+    assert [dates_of(client, c) for c in (claim, other, elsewhere)] == [first, first, first]
     citation.refresh_from_db()
     assert (citation.title, citation.year, citation.is_retracted) == ("Old", 2020, False)
 
@@ -205,7 +283,9 @@ def test_a_cited_works_new_reference_waits_for_an_editor_then_updates_each_claim
         (claim.pk, ChangeKind.UPDATE),
         (other.pk, ChangeKind.UPDATE),
     ]
-    assert json_ld(client, claim)["datePublished"] == "2026-11-27"
+    approved = PublicChange.objects.values_list("approved_at", flat=True).distinct().get()
+    moved = ("2026-11-27", approved.date().isoformat(), approved.replace(microsecond=0))
+    assert [dates_of(client, c) for c in (claim, other, elsewhere)] == [moved, moved, first]
 
 
 def test_removing_the_last_evidence_link_is_a_revision_refused_at_approval(client):
@@ -299,19 +379,48 @@ def test_publishing_refuses_a_verdict_its_evidence_contradicts(verdict, stances,
     assert (claim.status, claim.published_at) == (Status.IN_REVIEW, None)
 
 
-def test_approval_refuses_a_verdict_its_evidence_contradicts(client):
-    claim = published_claim()  # one background link
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        (
+            {"verdict": Verdict.SUPPORTED, "evidence-0-stance": Stance.CONTRADICTS},
+            "the verdict “Supported” needs at least one supporting work (it has 0 supporting "
+            "and 1 contradicting)",
+        ),
+        (
+            {"verdict": Verdict.CONTRADICTED, "evidence-0-stance": Stance.SUPPORTS},
+            "the verdict “Contradicted by evidence” needs at least one contradicting work (it "
+            "has 1 supporting and 0 contradicting)",
+        ),
+        (
+            {"evidence-0-stance": Stance.SUPPORTS},  # the verdict stays unsupported
+            "the verdict “Unsupported: no evidence found” means no work supports or "
+            "contradicts the claim (it has 1 supporting and 0 contradicting)",
+        ),
+    ],
+    ids=["supported", "contradicted", "unsupported"],
+)
+def test_approval_refuses_a_verdict_its_evidence_contradicts(client, changes, rule):
+    claim = published_claim()  # unsupported, one background link
+    before = public_surfaces(client, claim)
 
     response = submit(
-        client, staff_in("Editors"), claim, "_approve", verdict=Verdict.SUPPORTED, public_note="x"
+        client, staff_in("Editors"), claim, "_approve", public_note="Re-read.", **changes
     )
 
-    assert (
-        "the verdict “Supported” needs at least one supporting work (it has 0 supporting"
-        in (messages_of(response)[0])
+    [message] = messages_of(response)
+    assert message.startswith(
+        f"Saved as a revision awaiting an editor, but not approved: not approved: {rule}"
     )
+    client.logout()
+    assert public_surfaces(client, claim) == before
     claim.refresh_from_db()
-    assert claim.verdict == Verdict.UNSUPPORTED
+    assert (claim.verdict, list(claim.evidence.values_list("stance", flat=True))) == (
+        Verdict.UNSUPPORTED,
+        [Stance.BACKGROUND],
+    )
+    assert not PublicChange.objects.exists()
+    assert ClaimRevision.objects.get().status == RevisionStatus.PENDING  # kept, not lost
 
 
 def test_a_stale_approval_is_refused_and_nothing_is_lost(client):
@@ -356,6 +465,59 @@ def test_the_approval_service_refuses_a_revision_read_at_an_older_version():
         revisions.approve_revision(revision=revision, editor=editor, seen_revision=1)
 
     assert Claim.objects.get(pk=claim.pk).rationale != "Two."
+
+
+def test_a_stale_citation_approval_is_refused_and_nothing_is_lost(client):
+    reviewer, editor = staff_in("Reviewers"), staff_in("Editors")
+    claim = published_claim()
+    citation = claim.evidence.get().citation
+    submit(client, reviewer, citation, title="First proposal")
+    client.force_login(editor)
+    opened_by_editor = page_form_data(client.get(change_url(citation)))  # reads revision 1
+    submit(client, reviewer, citation, title="Second proposal")  # revision 2
+    client.logout()
+    before = public_surfaces(client, claim)
+
+    client.force_login(editor)
+    response = client.post(
+        change_url(citation), {**opened_by_editor, "public_note": "Fine.", "_approve": "1"}
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "the pending revision changed after you opened this page" in page
+    assert "<ins>Second proposal</ins>" in page  # the editor is shown what is pending now
+    revision = CitationRevision.objects.get()
+    assert (revision.status, revision.version, revision.proposed_by, revision.fields["title"]) == (
+        RevisionStatus.PENDING,
+        2,
+        reviewer,
+        "Second proposal",
+    )
+    citation.refresh_from_db()
+    assert citation.title == "Old"
+    assert not PublicChange.objects.exists()
+    client.logout()
+    assert public_surfaces(client, claim) == before
+
+
+def test_the_approval_service_refuses_a_citation_revision_read_at_an_older_version():
+    reviewer, editor = staff_in("Reviewers"), staff_in("Editors")
+    citation = published_claim().evidence.get().citation
+    fields = revisions.reference_of(citation) | {"title": "One"}
+    revision = revisions.propose_citation_revision(
+        citation=citation, user=reviewer, seen_revision=None, fields=fields
+    )
+    revisions.propose_citation_revision(
+        citation=citation, user=reviewer, seen_revision=1, fields=fields | {"title": "Two"}
+    )
+
+    with pytest.raises(revisions.StaleRevision, match="you read revision 1, it is now at 2"):
+        revisions.approve_citation_revision(revision=revision, editor=editor, seen_revision=1)
+
+    citation.refresh_from_db()
+    assert citation.title == "Old"
+    assert CitationRevision.objects.get().fields["title"] == "Two"
 
 
 def test_a_revision_sent_back_carries_the_note_and_can_be_resubmitted(client):
