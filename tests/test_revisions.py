@@ -301,7 +301,7 @@ def test_removing_the_last_evidence_link_is_a_revision_refused_at_approval(clien
     response = submit(client, editor, claim, "_approve", public_note="No evidence left.")
 
     assert messages_of(response) == [
-        "Saved as a revision awaiting an editor, but not approved: not approved: missing at "
+        "Saved as a revision awaiting an editor, but not approved: missing at "
         "least one evidence link."
     ]
     assert claim.evidence.count() == 1
@@ -409,9 +409,7 @@ def test_approval_refuses_a_verdict_its_evidence_contradicts(client, changes, ru
     )
 
     [message] = messages_of(response)
-    assert message.startswith(
-        f"Saved as a revision awaiting an editor, but not approved: not approved: {rule}"
-    )
+    assert message.startswith(f"Saved as a revision awaiting an editor, but not approved: {rule}")
     client.logout()
     assert public_surfaces(client, claim) == before
     claim.refresh_from_db()

@@ -293,7 +293,8 @@ def _decide(request, revision, approve, send_back) -> tuple[int, str]:
                 return messages.SUCCESS, "Sent back to the reviewer with your note."
     except REFUSALS as refused:
         return messages.ERROR, (
-            f"Saved as a revision awaiting an editor, but not approved: {sentence(refused)}."
+            "Saved as a revision awaiting an editor, but not approved: "
+            f"{sentence(refused).removeprefix('not approved: ')}."
         )
     return messages.SUCCESS, (
         "Saved as a revision awaiting an editor: the public pages show the live version until "
