@@ -123,7 +123,7 @@ def bound_notes(counts, *, sort: bool) -> list[str]:
     if all_reached(counts):
         return []
     bound = counts.reachable
-    # Counted exactly (one word), or counting stopped at the bound too.
+    # Counted exactly (one word or a two-word phrase), or counting stopped at the bound too.
     first = f"the first {bound} of the {counts.total} matches" if counts.total_exact else None
     if sort:
         stops = (
