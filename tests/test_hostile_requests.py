@@ -396,6 +396,57 @@ def test_admin_history_version_page_refuses_a_post_and_changes_nothing(
     assert after == before
 
 
+BAD_OFFSETS = [
+    {"quote_end": ""},
+    {"quote_start": ""},
+    {"quote_start": "abc"},
+    {"quote_end": "abc"},
+    {"quote_start": "\x00"},
+    {"quote_end": "1\x00"},
+    {"quote_start": "-1"},
+    {"quote_end": "99999999999999999999"},
+    {"quote_start": "", "quote_end": "7"},
+]
+
+
+@pytest.mark.parametrize("offsets", BAD_OFFSETS, ids=repr)
+@pytest.mark.parametrize(
+    ("who", "published"),
+    [("superuser", False), ("Editors", False), ("Editors", True), ("Reviewers", True)],
+)
+def test_a_missing_or_invalid_quote_offset_redisplays_the_claim_form_with_its_error(
+    client, data, who, published, offsets
+):
+    """A 500 (TypeError in the quote's context) while the invalid form was shown again; on a
+    published claim the save is a revision, and nothing is proposed either."""
+    from django.contrib.auth.models import Group
+
+    from claims.models import Claim, ClaimRevision
+    from tests.admin_forms import page_form_data
+    from tests.factories import UserFactory
+
+    user = UserFactory(is_staff=True, is_superuser=who == "superuser")
+    if who != "superuser":
+        user.groups.add(Group.objects.get(name=who))
+    claim = next(
+        c for c in Claim.objects.order_by("pk") if (c.status == Status.PUBLISHED) == published
+    )
+    before = Claim.objects.filter(pk=claim.pk).values().get()
+    url = f"/admin/claims/claim/{claim.pk}/change/"
+    client.force_login(user)
+    form = page_form_data(client.get(url))
+
+    response = client.post(url, {**form, **offsets, "_save": "1"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    text = response.content.decode()
+    assert "errornote" in text
+    assert claim.quote in text  # the saved quote, in its context
+    assert Claim.objects.filter(pk=claim.pk).values().get() == before
+    assert not ClaimRevision.objects.filter(claim=claim).exists()
+
+
 # --- links carry what the page knows, once ------------------------------------------------------
 
 LONG = "x" * 3900  # about what one request line holds (gunicorn's limit is 4,094 bytes)
