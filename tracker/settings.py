@@ -120,7 +120,9 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 # Load balancers probe over plain http inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if env_flag("DJANGO_BEHIND_PROXY"):
+# Behind a proxy, DJANGO_PROXY_COUNT must say how many (a deploy check warns: claims/clientip.py).
+BEHIND_PROXY = env_flag("DJANGO_BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else []
