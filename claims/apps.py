@@ -9,7 +9,8 @@ class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import appearances, dataversion, fts, text
+        # clientip registers the deploy check on the proxy count.
+        from . import appearances, clientip, dataversion, fts, text  # noqa: F401
 
         # For SQLite (each receiver does nothing elsewhere): the SQL functions our queries call
         # (claims.text), and the full-text index's triggers put back after a migration rebuilt

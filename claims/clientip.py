@@ -14,6 +14,7 @@ gets the leftmost entry, which one of ours wrote; a request with no header at al
 import ipaddress
 
 from django.conf import settings
+from django.core import checks
 
 
 def client_address(request) -> str | None:
@@ -45,3 +46,21 @@ def _parse(raw: str) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return str(address)
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_proxy_count(app_configs=None, **kwargs):
+    """Warn (`check --deploy`) behind a proxy that no proxy count trusts: every request's peer
+    is then the proxy, so every client has one address."""
+    if not settings.BEHIND_PROXY or settings.PROXY_COUNT > 0:
+        return []
+    return [
+        checks.Warning(
+            "DJANGO_BEHIND_PROXY=true but DJANGO_PROXY_COUNT=0: every request comes from the "
+            "proxy's address, so a login lockout locks the username for every client and all "
+            "readers share one error-report quota.",
+            hint="Set DJANGO_PROXY_COUNT to the number of proxies in front that append to "
+            "X-Forwarded-For (1 behind one nginx).",
+            id="claims.W001",
+        )
+    ]

@@ -1,10 +1,12 @@
-"""How big one source may be and how many candidates one import may propose.
+"""How big one source may be, how many candidates one import may propose, and how much one
+citation import reads.
 
 A source's text is held whole in memory (claims quote it by offsets, the extraction reads it
 sentence by sentence, the source page marks it), and an import writes all its candidates in
 one transaction. Both are bounded, the same way wherever a text comes in (the admin's source
 form, `import_source`): DJANGO_SOURCE_TEXT_MAX_BYTES (default 2 MB) and
-DJANGO_IMPORT_MAX_CANDIDATES (default 2,000).
+DJANGO_IMPORT_MAX_CANDIDATES (default 2,000). A citation import's references, pasted or
+uploaded, are held whole as well: DJANGO_CITATION_IMPORT_MAX_BYTES (default 5 MB).
 """
 
 from django.conf import settings
@@ -40,4 +42,22 @@ def check_candidate_count(count: int) -> None:
             "(DJANGO_IMPORT_MAX_CANDIDATES), so nothing was stored. Split the text into parts "
             "and import each.",
             code="too_many_candidates",
+        )
+
+
+def citation_import_max_bytes() -> int:
+    """The most one citation import reads: a file's bytes, or a paste's in UTF-8."""
+    return settings.CLAIMS_CITATION_IMPORT_MAX_BYTES
+
+
+def check_citation_import_size(size: int, what: str) -> None:
+    """Refuse (ValidationError) `what` ("This file is", "These references are") of `size`
+    bytes when it is over the citation import's limit."""
+    limit = citation_import_max_bytes()
+    if size > limit:
+        raise ValidationError(
+            f"{what} {size:,} bytes; one import reads at most {limit:,} bytes "
+            "(DJANGO_CITATION_IMPORT_MAX_BYTES). Nothing was saved: split the references "
+            "into smaller batches.",
+            code="too_large",
         )

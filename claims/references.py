@@ -18,7 +18,6 @@ from .models import DOI_RE, PMID_RE, normalize_doi
 from .scales import StudyDesign
 
 MAX_ENTRIES = 1000  # one review's worth; a longer paste is refused whole (nothing written)
-MAX_BYTES = 5_000_000
 
 _PMID_LINE_RE = re.compile(
     r"^(?:pmid:|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/)"
@@ -85,9 +84,8 @@ def suggest_design(types: list[str]) -> str:
 
 def decode(data: bytes) -> str:
     """An uploaded file as text, or BatchRefused: UTF-8 (with or without BOM), else Latin-1
-    as older EndNote writes it; NUL bytes mean it is not text at all."""
-    if len(data) > MAX_BYTES:
-        raise BatchRefused(f"The file is larger than {MAX_BYTES // 1_000_000} MB.")
+    as older EndNote writes it; NUL bytes mean it is not text at all. The caller bounds its
+    size (claims/limits.py: DJANGO_CITATION_IMPORT_MAX_BYTES)."""
     if b"\x00" in data:
         raise BatchRefused("The file is not text: upload a .bib, .ris, .json or .txt file.")
     try:

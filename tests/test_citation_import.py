@@ -142,3 +142,97 @@ def test_claim_change_page_links_to_the_import(client):
     client.force_login(staff_in("Reviewers"))
     page = client.get(reverse("admin:claims_claim_change", args=[claim.pk]))
     assert f'href="{IMPORT}?claim={claim.pk}"' in page.content.decode()
+
+
+# --- one size limit for what an import reads, pasted or uploaded (DJANGO_CITATION_IMPORT_MAX_BYTES)
+
+LIMIT = 400
+ENTRY = "@article{k, title={Kratom and sleep}, year={2020}, doi={10.1000/kratom.sleep}}\n"
+
+
+def references_of(size: int) -> str:
+    """One BibTeX entry padded with blank lines to exactly `size` UTF-8 bytes."""
+    text = ENTRY + "\n" * (size - len(ENTRY))
+    assert len(text.encode()) == size
+    return text
+
+
+@pytest.fixture
+def small_import_limit(settings):
+    settings.CLAIMS_CITATION_IMPORT_MAX_BYTES = LIMIT
+
+
+def test_the_import_limit_defaults_to_five_megabytes():
+    from django.conf import settings
+
+    assert settings.CLAIMS_CITATION_IMPORT_MAX_BYTES == 5_000_000
+
+
+@pytest.mark.usefixtures("small_import_limit")
+def test_a_file_one_byte_over_the_limit_is_refused_and_nothing_written(client):
+    client.force_login(staff_in("Reviewers"))
+    upload = SimpleUploadedFile("library.bib", references_of(LIMIT + 1).encode())
+
+    response = client.post(IMPORT, {"upload": upload, "_confirm": "1"})
+
+    assert response.status_code == 200
+    assert response.context["rows"] is None
+    assert (
+        f"This file is {LIMIT + 1} bytes; one import reads at most {LIMIT} bytes "
+        "(DJANGO_CITATION_IMPORT_MAX_BYTES)"
+    ) in response.content.decode()
+    assert Citation.objects.count() == 0
+
+
+@pytest.mark.usefixtures("small_import_limit")
+def test_pasted_references_over_the_limit_are_refused_and_nothing_written(client):
+    client.force_login(staff_in("Reviewers"))
+    text = references_of(LIMIT - 1) + "é"  # two bytes in UTF-8: one over, in one character
+
+    response = client.post(IMPORT, {"text": text, "_confirm": "1"})
+
+    assert response.status_code == 200
+    assert (
+        f"These references are {LIMIT + 1} bytes; one import reads at most {LIMIT} bytes"
+    ) in response.content.decode()
+    assert Citation.objects.count() == 0
+
+
+@pytest.mark.usefixtures("small_import_limit")
+def test_a_file_at_the_limit_is_previewed_and_imported(client):
+    client.force_login(staff_in("Reviewers"))
+    upload = SimpleUploadedFile("library.bib", references_of(LIMIT).encode())
+
+    preview = client.post(IMPORT, {"upload": upload})
+    confirm = client.post(IMPORT, {"text": preview.context["text"], "_confirm": "1"})
+
+    assert [row.outcome for row in preview.context["rows"]] == ["create"]
+    # The confirming form is multipart: its text is counted as sent, not percent-encoded
+    # three times over, against the request body limit (DATA_UPLOAD_MAX_MEMORY_SIZE).
+    assert preview.content.decode().count('enctype="multipart/form-data"') == 2
+    assert confirm.status_code == 302
+    assert Citation.objects.filter(doi="10.1000/kratom.sleep").count() == 1
+
+
+@pytest.mark.usefixtures("small_import_limit")
+def test_an_upload_is_kept_only_to_one_byte_past_the_limit(client, monkeypatch):
+    """A large file is counted, not stored: the request holds at most the limit plus one
+    byte of it, in memory and on disk alike (a 306 MB file grew a worker by 300 MB)."""
+    from claims import uploads
+
+    kept = []
+    complete = uploads.BoundedUploadHandler.file_complete
+
+    def spy(handler, file_size):
+        file = complete(handler, file_size)
+        kept.append((file.size, len(file.file.getvalue())))
+        return file
+
+    monkeypatch.setattr(uploads.BoundedUploadHandler, "file_complete", spy)
+    client.force_login(staff_in("Reviewers"))
+    upload = SimpleUploadedFile("huge.bib", references_of(100 * LIMIT).encode())
+
+    response = client.post(IMPORT, {"upload": upload})
+
+    assert kept == [(100 * LIMIT, LIMIT + 1)]
+    assert f"This file is {100 * LIMIT:,} bytes" in response.content.decode()

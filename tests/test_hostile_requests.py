@@ -249,6 +249,93 @@ def test_admin_refuses_a_null_character_in_its_address(superuser_client, data, u
     assert "null character" in response.content.decode()
 
 
+def registered_admins():
+    from django.contrib import admin
+
+    return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+# Lookups the project's own links put in a changelist's address beside its list filters.
+LINKED_LOOKUPS = {
+    "claims.Appearance": ["claim__id__exact"],
+    "claims.ErrorReport": ["claim__id__exact"],
+    "claims.Claim": ["source__id__exact"],
+}
+# Every changelist's own parameters: search, ordering, page, the error flag, facets, popups.
+CHANGELIST_PARAMETERS = ["q", "o", "p", "e", "_facets", "all", "_to_field", "_popup"]
+
+
+def list_filter_parameters(model_admin, request) -> list[str]:
+    """Every parameter the changelist's list filters read, whether or not they show (a source
+    filter shows only once a source is chosen): as Django's ChangeList builds them."""
+    from django.contrib.admin import FieldListFilter, SimpleListFilter
+    from django.contrib.admin.utils import get_fields_from_path
+
+    names = []
+    for item in model_admin.get_list_filter(request):
+        if isinstance(item, type) and issubclass(item, SimpleListFilter):
+            names.append(item.parameter_name)
+            continue
+        field_path, make = item if isinstance(item, tuple) else (item, FieldListFilter.create)
+        field = get_fields_from_path(model_admin.model, field_path)[-1]
+        spec = make(field, request, {}, model_admin.model, model_admin, field_path=field_path)
+        names.extend(spec.expected_parameters())
+    return names
+
+
+@pytest.mark.parametrize("label", [model._meta.label for model, _ in registered_admins()])
+def test_every_changelist_refuses_a_null_character_in_any_of_its_parameters(
+    superuser_client, data, rf, label
+):
+    model_admin = next(a for model, a in registered_admins() if model._meta.label == label)
+    opts = model_admin.model._meta
+    url = f"/admin/{opts.app_label}/{opts.model_name}/"
+    request = rf.get(url)
+    request.user = superuser_client.get(url).wsgi_request.user
+    names = list_filter_parameters(model_admin, request)
+    assert len(names) >= len(model_admin.list_filter)
+    names += LINKED_LOOKUPS.get(label, []) + CHANGELIST_PARAMETERS
+
+    refused = {}
+    for name in names:
+        for query in (f"{name}=%00", f"{name}=1%00", f"{name}%00=1"):
+            response = superuser_client.get(f"{url}?{query}")
+            refused[query] = (response.status_code, "null character" in response.content.decode())
+
+    assert refused == dict.fromkeys(refused, (400, True))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "claim/{claim}/merge/?survivor=%00",
+        "claim/{claim}/merge/?survivor=kra%00tom",
+        "claim/{claim}/merge/?survivor={other}%00",
+        "claim/{claim}/merge/?%00=1",
+        "claim/{claim}/link/?target=%00",
+        "claim/{claim}/link/?target={other}&note=%00",
+        "claim/%00/merge/",
+        "claim/{claim}%00/link/",
+        "citation/import/?claim=%00",
+        "citation/import/?claim={claim}%00",
+        "citation/import/?%00",
+        "source/{source}/take-claim/?start=%00&end=5",
+        "source/{source}/take-claim/?start=0&end=5&unit=%00",
+        "appearance/add/?claim=%00",
+        "appearance/add/?claim={claim}&source=%00",
+        "claim/{claim}/change/?_changelist_filters=%00",
+    ],
+)
+def test_admin_pages_refuse_a_null_character_in_their_get_parameters(superuser_client, data, path):
+    claim, other = data["hidden"][0], data["hidden"][1]
+    url = "/admin/claims/" + path.format(claim=claim.pk, other=other.pk, source=data["source"].pk)
+
+    response = superuser_client.get(url)
+
+    assert response.status_code == 400
+    assert "null character" in response.content.decode()
+
+
 @pytest.mark.parametrize("selected", ["abc", "\x00", "\u00b2", "1 OR 1=1"])
 def test_admin_action_on_ids_that_are_not_numbers_is_a_400(superuser_client, data, selected):
     claim = data["hidden"][0]  # a candidate
@@ -307,6 +394,57 @@ def test_admin_history_version_page_refuses_a_post_and_changes_nothing(
     assert posted.status_code == 403
     after = (obj.history.count(), obj.__class__.objects.filter(pk=obj.pk).values().get())
     assert after == before
+
+
+BAD_OFFSETS = [
+    {"quote_end": ""},
+    {"quote_start": ""},
+    {"quote_start": "abc"},
+    {"quote_end": "abc"},
+    {"quote_start": "\x00"},
+    {"quote_end": "1\x00"},
+    {"quote_start": "-1"},
+    {"quote_end": "99999999999999999999"},
+    {"quote_start": "", "quote_end": "7"},
+]
+
+
+@pytest.mark.parametrize("offsets", BAD_OFFSETS, ids=repr)
+@pytest.mark.parametrize(
+    ("who", "published"),
+    [("superuser", False), ("Editors", False), ("Editors", True), ("Reviewers", True)],
+)
+def test_a_missing_or_invalid_quote_offset_redisplays_the_claim_form_with_its_error(
+    client, data, who, published, offsets
+):
+    """A 500 (TypeError in the quote's context) while the invalid form was shown again; on a
+    published claim the save is a revision, and nothing is proposed either."""
+    from django.contrib.auth.models import Group
+
+    from claims.models import Claim, ClaimRevision
+    from tests.admin_forms import page_form_data
+    from tests.factories import UserFactory
+
+    user = UserFactory(is_staff=True, is_superuser=who == "superuser")
+    if who != "superuser":
+        user.groups.add(Group.objects.get(name=who))
+    claim = next(
+        c for c in Claim.objects.order_by("pk") if (c.status == Status.PUBLISHED) == published
+    )
+    before = Claim.objects.filter(pk=claim.pk).values().get()
+    url = f"/admin/claims/claim/{claim.pk}/change/"
+    client.force_login(user)
+    form = page_form_data(client.get(url))
+
+    response = client.post(url, {**form, **offsets, "_save": "1"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    text = response.content.decode()
+    assert "errornote" in text
+    assert claim.quote in text  # the saved quote, in its context
+    assert Claim.objects.filter(pk=claim.pk).values().get() == before
+    assert not ClaimRevision.objects.filter(claim=claim).exists()
 
 
 # --- links carry what the page knows, once ------------------------------------------------------

@@ -581,3 +581,69 @@ def test_unpublishing_withdraws_the_open_revision_and_publishing_again_is_logged
         Grade.VERY_LOW,
         Grade.LOW,
     )
+
+
+@pytest.mark.parametrize("group", ["Editors", "Reviewers"])
+def test_a_claim_revisions_page_shows_its_diff_to_editors_and_reviewers(client, group):
+    """The queue's change page (every staff account got a 500: its claim field ordered by the
+    claim queue's annotation, which only the claim list makes)."""
+    claim = published_claim(rationale="Before.")
+    submit(client, staff_in("Reviewers", username="rita"), claim, rationale="After the trial.")
+    revision = ClaimRevision.objects.get()
+    client.force_login(staff_in(group))
+
+    response = client.get(change_url(revision))
+
+    assert response.status_code == 200
+    page = " ".join(response.content.decode().split())
+    assert "Awaiting an editor</strong>: revision 1 by rita" in page
+    assert "<td><del>Before.</del></td><td><ins>After the trial.</ins></td>" in page
+    assert reverse("admin:claims_claim_change", args=[claim.pk]) in page
+    assert 'name="_save"' not in page  # read here, decided on the claim's page
+
+
+@pytest.mark.parametrize("group", ["Editors", "Reviewers"])
+def test_a_cited_works_revisions_page_shows_its_diff_to_editors_and_reviewers(client, group):
+    claim = published_claim()
+    citation = claim.evidence.get().citation
+    submit(client, staff_in("Reviewers", username="rita"), citation, title="New title")
+    revision = citation.revisions.get()
+    client.force_login(staff_in(group))
+
+    response = client.get(change_url(revision))
+
+    assert response.status_code == 200
+    page = " ".join(response.content.decode().split())
+    assert "Awaiting an editor</strong>: revision 1 by rita" in page
+    assert "<td><del>Old</del></td><td><ins>New title</ins></td>" in page
+    assert reverse("admin:claims_citation_change", args=[citation.pk]) in page
+
+
+def test_a_merge_proposals_page_says_where_it_is_decided(client):
+    from claims import merging
+
+    merged, survivor = published_claim(), published_claim(statement="Kratom eases pain")
+    reviewer = staff_in("Reviewers", username="rita")
+    merging.propose_merge(merged=merged, survivor=survivor, user=reviewer, note="Same claim.")
+    client.force_login(staff_in("Editors"))
+
+    response = client.get(change_url(ClaimRevision.objects.get()))
+
+    assert response.status_code == 200
+    page = " ".join(response.content.decode().split())
+    assert f"A proposal to merge this claim into claim #{survivor.pk}" in page
+    assert "Note: “Same claim.”" in page
+    assert reverse("admin:claims_claim_merge", args=[merged.pk]) in page
+
+
+def test_a_decided_revisions_page_says_its_diff_is_against_the_live_version_now(client):
+    claim = published_claim()
+    submit(client, staff_in("Reviewers"), claim, rationale="After the trial.")
+    submit(client, staff_in("Editors"), claim, "_approve", public_note="Trial added.")
+    revision = ClaimRevision.objects.get()
+    assert revision.status == RevisionStatus.APPROVED
+
+    page = " ".join(client.get(change_url(revision)).content.decode().split())
+
+    assert "Decided: compared with the live version now" in page
+    assert "Trial added." in page  # the decision's note

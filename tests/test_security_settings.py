@@ -54,7 +54,9 @@ def test_deploy_check_is_clean_with_production_settings():
 
 
 def test_deploy_check_without_hsts_opt_ins_reports_at_most_those_two():
-    result = manage("check", "--deploy", env=production_env(DJANGO_BEHIND_PROXY="true"))
+    env = production_env(DJANGO_BEHIND_PROXY="true", DJANGO_PROXY_COUNT="1")
+
+    result = manage("check", "--deploy", env=env)
 
     reported = set(re.findall(r"\(([a-z_.]+\.[EW]\d+)\)", result.stdout + result.stderr))
     assert result.returncode == 0, result.stderr
@@ -69,6 +71,38 @@ def test_deploy_check_fails_with_the_default_secret_key():
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr
+
+
+def test_deploy_check_warns_behind_a_proxy_that_no_proxy_count_trusts():
+    """Behind a proxy every request comes from the proxy's address: with no proxy counted,
+    one account's lockout locks it for every client, and readers share one report quota."""
+    env = production_env(
+        DJANGO_BEHIND_PROXY="true",
+        DJANGO_HSTS_INCLUDE_SUBDOMAINS="true",
+        DJANGO_HSTS_PRELOAD="true",
+    )
+
+    refused = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    counted = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**env, "DJANGO_PROXY_COUNT": "1"}
+    )
+    plain = manage("check", "--fail-level", "WARNING", env=env)  # only the deploy check asks
+
+    assert refused.returncode != 0
+    assert "(claims.W001) DJANGO_BEHIND_PROXY=true but DJANGO_PROXY_COUNT=0" in refused.stderr
+    assert "HINT: Set DJANGO_PROXY_COUNT" in refused.stderr
+    assert counted.returncode == 0, counted.stderr
+    assert plain.returncode == 0, plain.stderr
+
+
+def test_the_proxy_check_is_quiet_without_a_proxy():
+    env = production_env(DJANGO_HSTS_INCLUDE_SUBDOMAINS="true", DJANGO_HSTS_PRELOAD="true")
+
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**env, "DJANGO_PROXY_COUNT": "0"}
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_settings_turn_on_transport_security():

@@ -120,7 +120,9 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 # Load balancers probe over plain http inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if env_flag("DJANGO_BEHIND_PROXY"):
+# Behind a proxy, DJANGO_PROXY_COUNT must say how many (a deploy check warns: claims/clientip.py).
+BEHIND_PROXY = env_flag("DJANGO_BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else []
@@ -321,6 +323,10 @@ CLAIMS_SEARCH_BOUND = env_int("DJANGO_SEARCH_BOUND", 5000)
 # and the most candidate claims one import may propose (claims/limits.py).
 CLAIMS_SOURCE_TEXT_MAX_BYTES = env_int("DJANGO_SOURCE_TEXT_MAX_BYTES", 2_000_000, minimum=1)
 CLAIMS_IMPORT_MAX_CANDIDATES = env_int("DJANGO_IMPORT_MAX_CANDIDATES", 2000, minimum=1)
+# The most one citation import (the admin's paste or file) reads, in bytes (claims/limits.py);
+# an uploaded file is kept only to one byte past it (claims/uploads.py).
+CLAIMS_CITATION_IMPORT_MAX_BYTES = env_int("DJANGO_CITATION_IMPORT_MAX_BYTES", 5_000_000, minimum=1)
+FILE_UPLOAD_HANDLERS = ["claims.uploads.BoundedUploadHandler"]
 # Rendered claim pages each process keeps, by content (claims.detail.PageCache; a page is
 # a few tens of KB).
 CLAIMS_PAGE_CACHE_SIZE = env_int("DJANGO_CLAIM_PAGE_CACHE", 1000, minimum=0)
@@ -353,8 +359,11 @@ CITATION_LOOKUP_RETRIES = 3  # after a timeout, a 429 or a 5xx, with backoff
 
 # A form body may carry a text at the limit even when every byte of it is percent-encoded
 # (three characters each), with room for the other fields; Django's default (2.5 MB) would
-# refuse a 2 MB source text in the admin with a bare 400 before the form could explain.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * CLAIMS_SOURCE_TEXT_MAX_BYTES + 1_000_000
+# refuse a 2 MB source text in the admin with a bare 400 before the form could explain. The
+# citation import's forms are multipart, so their text counts as sent (one byte a byte).
+DATA_UPLOAD_MAX_MEMORY_SIZE = (
+    max(3 * CLAIMS_SOURCE_TEXT_MAX_BYTES, CLAIMS_CITATION_IMPORT_MAX_BYTES) + 1_000_000
+)
 
 LOGGING = {
     "version": 1,

@@ -11,7 +11,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from .. import citation_import
+from .. import citation_import, limits
 from ..filters import parse_id
 from ..models import Claim
 from ..references import MAX_ENTRIES, BatchRefused, decode, parse
@@ -41,14 +41,22 @@ class CitationImportForm(forms.Form):
     )
 
     def clean(self):
+        """The references as text: an upload's (refused on its size before it is read, then
+        read no further than the limit), else the paste's; either within the one limit."""
         cleaned = super().clean()
         upload = cleaned.get("upload")
         if upload is not None:
+            limits.check_citation_import_size(upload.size, "This file is")
             try:
-                cleaned["text"] = decode(upload.read())
+                cleaned["text"] = decode(upload.read(limits.citation_import_max_bytes() + 1))
             except BatchRefused as refused:
                 raise forms.ValidationError(str(refused)) from None
-        if not (cleaned.get("text") or "").strip():
+        text = cleaned.get("text") or ""
+        # Also a file's text: Latin-1 grows in UTF-8, and the confirming form sends it back.
+        limits.check_citation_import_size(
+            len(text.encode("utf-8", "surrogatepass")), "These references are"
+        )
+        if not text.strip():
             raise forms.ValidationError("Paste references or choose a file.")
         if cleaned.get("claim") is not None and not cleaned.get("stance"):
             self.add_error("stance", "Choose the stance the works take on the claim.")

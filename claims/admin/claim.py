@@ -23,7 +23,7 @@ from ..models import Claim, ClaimRevision, ErrorReport, Evidence, work_queue_ran
 from ..scales import Grade, ReportStatus, RevisionStatus, Status
 from ..search import clean_text, search_filter
 from ..services import GRADING_FIELDS
-from .common import HistoryAdmin, can_grade
+from .common import HistoryAdmin, can_grade, quote_context_html
 from .filters import (
     OpenReportFilter,
     OpenRevisionFilter,
@@ -310,19 +310,7 @@ class ClaimAdmin(MergeAdminMixin, HistoryAdmin):
 
     @admin.display(description="quote in its context")
     def quote_in_context(self, obj):
-        if obj is None or obj.pk is None:
-            return "Shown once the claim is saved."
-        context = obj.quote_context(width=300)
-        return format_html(
-            '<blockquote class="quote-context">{}<mark>{}</mark>{}</blockquote>'
-            "<p>From “{}”, characters {}–{}.</p>",
-            context.before,
-            context.quote,
-            context.after,
-            obj.source.title,
-            obj.quote_start,
-            obj.quote_end,
-        )
+        return quote_context_html(obj)
 
     @admin.display(description="public page")
     def public_link(self, obj):

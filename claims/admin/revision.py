@@ -172,6 +172,11 @@ class RevisionQueueAdmin(admin.ModelAdmin):
 
     list_display = ("subject_link", "status", "version", "proposed_by", "created_at", "decided_by")
     list_filter = ("status",)
+    # A revision's page is for reading: its diff, and a link to where it is decided. Every
+    # field read-only, so no form field is built: a claim field took ClaimAdmin's ordering,
+    # by an annotation only the claim list makes (a FieldError, a 500 for every account).
+    fields = ("subject_link", "diff", "decided_by", "decided_at", "decision_note")
+    readonly_fields = fields
 
     def get_queryset(self, request):
         waiting = Case(
@@ -213,6 +218,26 @@ class ClaimRevisionAdmin(RevisionQueueAdmin):
         url = reverse("admin:claims_claim_change", args=[obj.claim_id])
         return format_html('<a href="{}">{}</a>', url, Truncator(obj.claim.statement).chars(80))
 
+    @admin.display(description="changes")
+    def diff(self, obj):
+        if obj.merge_into_id is not None:
+            return _status_line(obj) + format_html(
+                "<p>A proposal to merge this claim into claim #{}: read and decided on the "
+                "merge page (above).</p>{}",
+                obj.merge_into_id,
+                format_html("<p>Note: “{}”</p>", obj.fields["note"])
+                if obj.fields.get("note")
+                else "",
+            )
+        diff = claim_revision_diff(obj.claim, obj)
+        if obj.is_open:
+            return diff
+        return format_html(
+            "<p>Decided: compared with the live version now, not the one it was proposed "
+            "against (the claim's history has that).</p>{}",
+            diff,
+        )
+
 
 @admin.register(CitationRevision)
 class CitationRevisionAdmin(RevisionQueueAdmin):
@@ -222,6 +247,10 @@ class CitationRevisionAdmin(RevisionQueueAdmin):
     def subject_link(self, obj):
         url = reverse("admin:claims_citation_change", args=[obj.citation_id])
         return format_html('<a href="{}">{}</a>', url, Truncator(obj.citation.title).chars(80))
+
+    @admin.display(description="changes")
+    def diff(self, obj):
+        return citation_revision_diff(obj)  # against the reference it started from
 
 
 def note_of(request) -> str:
