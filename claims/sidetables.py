@@ -305,10 +305,8 @@ def _word_grid_sql(selection: Selection) -> tuple[str, list]:
     columns = ", ".join(f"w.{c}" for c in _faceted_columns())
 
     def grid(table: str, where: str) -> str:
-        return (
-            f"(SELECT coalesce(json_agg(json_build_array({columns}, w.n)), '[]') "
-            f"FROM {table} w WHERE {where} AND w.n > 0)"
-        )
+        rows = f"json_agg(json_build_array({columns}, w.n))"
+        return f"(SELECT coalesce({rows}, '[]') FROM {table} w WHERE {where} AND w.n > 0)"  # nosec B608 # model names
 
     def lexeme(query: str) -> str:
         # A one-lexeme tsquery prints as the quoted lexeme, which reads back as a tsvector.
