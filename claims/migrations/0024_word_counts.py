@@ -32,15 +32,6 @@ def contribution(claims: str, sign: int, extra: str = "") -> str:
     )
 
 
-def add(*parts: str) -> str:
-    union = " UNION ALL ".join(parts)
-    return f"""
-    INSERT INTO claims_wordcount AS f ({KEY}, n)
-    SELECT lexeme, grade, verdict, sum(d) FROM ({union}) delta
-    GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
-    ON CONFLICT ({KEY}) DO UPDATE SET n = f.n + EXCLUDED.n;"""
-
-
 def changed(side: str) -> str:
     """The claims an update changed in what is counted, as they were (`o`) or are (`n`)."""
     return (
@@ -59,61 +50,78 @@ BEGIN
 END $$;"""
 
 
-FORWARD = f"""
-CREATE TABLE claims_wordcount (
-    lexeme text NOT NULL,
+def kept_by_triggers(table: str, columns: str, key: str, contribution) -> tuple[str, str]:
+    """FORWARD and BACKWARD SQL of a count table of published claims per (`key`, n), kept by
+    statement triggers on claims_claim. `columns` declares the key's columns but grade and
+    verdict; `contribution(claims, sign, extra)` is a SELECT of (key..., ±1) for the published
+    claims in `claims`."""
+
+    def add(*parts: str) -> str:
+        union = " UNION ALL ".join(parts)
+        width = ", ".join(str(i + 1) for i in range(len(key.split(", "))))
+        return f"""
+    INSERT INTO {table} AS f ({key}, n)
+    SELECT {key}, sum(d) FROM ({union}) delta
+    GROUP BY {width} HAVING sum(d) <> 0 ORDER BY {width}
+    ON CONFLICT ({key}) DO UPDATE SET n = f.n + EXCLUDED.n;"""
+
+    events = (("insert", "INSERT", "REFERENCING NEW TABLE AS new_rows"),
+              ("update", "UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+              ("delete", "DELETE", "REFERENCING OLD TABLE AS old_rows"),
+              ("truncate", "TRUNCATE", ""))  # fmt: skip
+    triggers = "\n".join(
+        f"CREATE TRIGGER {table}_{name} AFTER {event} ON claims_claim {tables}\n"
+        f"    FOR EACH STATEMENT EXECUTE FUNCTION "
+        f"{table}_{'rebuild' if name == 'truncate' else name}();"
+        for name, event, tables in events
+    )
+    forward = f"""
+CREATE TABLE {table} (
+    {columns},
     grade varchar(16) NOT NULL,
     verdict varchar(24) NOT NULL,
     n bigint NOT NULL,
-    PRIMARY KEY ({KEY})
+    PRIMARY KEY ({key})
 );
 
--- Every published claim's lexemes, for claims with an id above `after_claim` (0: all).
-CREATE FUNCTION claims_wordcount_fill(after_claim bigint) RETURNS void LANGUAGE sql AS $$
+-- Every published claim's keys, for claims with an id above `after_claim` (0: all).
+CREATE FUNCTION {table}_fill(after_claim bigint) RETURNS void LANGUAGE sql AS $$
     {add(contribution("claims_claim", 1, " AND c.id > after_claim"))}
 $$;
 
-CREATE FUNCTION claims_wordcount_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {table}_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM claims_wordcount;
-    PERFORM claims_wordcount_fill(0);
+    DELETE FROM {table};
+    PERFORM {table}_fill(0);
     RETURN NULL;
 END $$;
-{trigger_function("claims_wordcount_insert", add(contribution("new_rows", 1)))}
-{trigger_function("claims_wordcount_delete", add(contribution("old_rows", -1)))}
-{trigger_function("claims_wordcount_update",
-                  add(contribution(changed("o"), -1), contribution(changed("n"), 1)))}
+{trigger_function(f"{table}_insert", add(contribution("new_rows", 1)))}
+{trigger_function(f"{table}_delete", add(contribution("old_rows", -1)))}
+{
+        trigger_function(
+            f"{table}_update", add(contribution(changed("o"), -1), contribution(changed("n"), 1))
+        )
+    }
 
-CREATE TRIGGER claims_wordcount_insert AFTER INSERT ON claims_claim
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claims_wordcount_insert();
-CREATE TRIGGER claims_wordcount_update AFTER UPDATE ON claims_claim
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claims_wordcount_update();
-CREATE TRIGGER claims_wordcount_delete AFTER DELETE ON claims_claim
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION claims_wordcount_delete();
-CREATE TRIGGER claims_wordcount_truncate AFTER TRUNCATE ON claims_claim
-    FOR EACH STATEMENT EXECUTE FUNCTION claims_wordcount_rebuild();
+{triggers}
 
 SET LOCAL work_mem = '256MB';
-SELECT claims_wordcount_fill(0);
-ANALYZE claims_wordcount;
-{dataversion.postgres_trigger("claims_wordcount")};
+SELECT {table}_fill(0);
+ANALYZE {table};
+{dataversion.postgres_trigger(table)};
 """
+    backward = "".join(
+        f"DROP TRIGGER IF EXISTS {table}_{name} ON claims_claim;\n" for name, _, _ in events
+    )
+    backward += "".join(
+        f"DROP FUNCTION IF EXISTS {table}_{name}();\n"
+        for name in ("insert", "update", "delete", "rebuild")
+    )
+    backward += f"DROP FUNCTION IF EXISTS {table}_fill(bigint);\nDROP TABLE IF EXISTS {table};\n"
+    return forward, backward
 
-BACKWARD = """
-DROP TRIGGER IF EXISTS claims_wordcount_insert ON claims_claim;
-DROP TRIGGER IF EXISTS claims_wordcount_update ON claims_claim;
-DROP TRIGGER IF EXISTS claims_wordcount_delete ON claims_claim;
-DROP TRIGGER IF EXISTS claims_wordcount_truncate ON claims_claim;
-DROP FUNCTION IF EXISTS claims_wordcount_insert();
-DROP FUNCTION IF EXISTS claims_wordcount_update();
-DROP FUNCTION IF EXISTS claims_wordcount_delete();
-DROP FUNCTION IF EXISTS claims_wordcount_rebuild();
-DROP FUNCTION IF EXISTS claims_wordcount_fill(bigint);
-DROP TABLE IF EXISTS claims_wordcount;
-"""
+
+FORWARD, BACKWARD = kept_by_triggers("claims_wordcount", "lexeme text NOT NULL", KEY, contribution)
 
 
 def forward(apps, schema_editor):
