@@ -209,7 +209,7 @@ def bounded_search(selection: Selection, *, offset: int, limit: int) -> SearchPa
     columns = ", ".join(_faceted_columns())
     rank = "ts_rank(d.vector, websearch_to_tsquery('english', %s))"
     words, word_args = (
-        _word_grid_sql(selection) if _may_be_one_word(selection) else ("SELECT NULL::json", [])
+        _word_grid_sql(selection) if _may_be_word_or_pair(selection) else ("SELECT NULL::json", [])
     )
     sql = f"""
         WITH cand AS MATERIALIZED (
@@ -290,7 +290,7 @@ def bounded_counts(selection: Selection) -> Counts:
 # --- one word or a two-word phrase: the word and pair counts (migrations 0024, 0025) --------
 
 
-def _may_be_one_word(selection: Selection) -> bool:
+def _may_be_word_or_pair(selection: Selection) -> bool:
     """A search of one token, or of two (a quoted pair), narrowed by nothing but the faceted
     filters (grade, verdict): what the word and pair counts can serve, if the search parses
     to one lexeme or to two side by side."""
@@ -298,7 +298,7 @@ def _may_be_one_word(selection: Selection) -> bool:
 
 
 def _word_grid_sql(selection: Selection) -> tuple[str, list]:
-    """SQL for the exact grid of a search that `_may_be_one_word`: a JSON array of rows from
+    """SQL for the exact grid of a search that `_may_be_word_or_pair`: a JSON array of rows from
     claims_wordcount or claims_paircount, or NULL when the search is neither one lexeme nor
     two side by side (a hyphenated word, an operator, a stop word between two words, two
     words not in quotes)."""
@@ -329,7 +329,7 @@ def _word_grid_sql(selection: Selection) -> tuple[str, list]:
 def _word_grid(selection: Selection) -> list | None:
     """The exact grid of a one-word or two-word-phrase search (see `_word_grid_sql`), or
     None."""
-    if not _may_be_one_word(selection):
+    if not _may_be_word_or_pair(selection):
         return None
     sql, args = _word_grid_sql(selection)
     with connections[read_database()].cursor() as cursor:
