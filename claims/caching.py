@@ -165,6 +165,7 @@ class PublicCacheMiddleware:
             # The view meets the same database and answers for it (the 503 page), uncached.
             logger.warning("Data version unreadable: %s served uncached", request.path)
             return self._private(request, self.get_response(request))
+        request.data_version = version  # what the page's numbers may be kept under
         etag = etag_for(request, version)
         if _matches(request, etag):
             response = HttpResponseNotModified()

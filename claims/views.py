@@ -152,6 +152,10 @@ class SourceListView(ListView):
             .order_by(Lower("title"), "pk")
         )
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        version = getattr(self.request, "data_version", None)  # public requests only
+        return pagers.CountedPerVersionPaginator(queryset, per_page, version=version, **kwargs)
+
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
         raw = self.request.GET.get("page") or "1"

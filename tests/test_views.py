@@ -586,8 +586,22 @@ def test_source_list_query_count_is_flat(client, django_assert_num_queries, n_so
     # 1 +: the data version, read before the view (claims.caching)
     with django_assert_num_queries(1 + 3):
         response = client.get("/sources/")
+    # The number is kept under the data version: counted again only after a change.
+    with django_assert_num_queries(1 + 2):
+        client.get("/sources/?page=1")
 
     assert len(response.context["sources"]) == n_sources
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the bump is at commit
+def test_the_source_list_counts_again_after_a_change(client):
+    ClaimFactory(published=True)
+    assert client.get("/sources/").context["paginator"].count == 1
+
+    ClaimFactory(published=True)
+    ClaimFactory()  # a draft's text is not listed
+
+    assert client.get("/sources/").context["paginator"].count == 2
 
 
 def test_source_list_counts_published_claims_only(client):
