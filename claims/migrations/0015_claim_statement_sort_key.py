@@ -11,10 +11,9 @@ trigger (migration 0004) is off for the backfill: it would compare every updated
 
 import unicodedata
 
+import claims.text
 from django.conf import settings
 from django.db import migrations, models
-
-import claims.text
 
 BATCH = 5000
 

@@ -10,13 +10,12 @@ when the claim was created). Triggers on claims_appearance keep `claims_claim.ap
 
 from importlib import import_module
 
+import claims.models.base
 import django.db.models.deletion
 import django.utils.timezone
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
-
-import claims.models.base
 
 # Migration 0012's claims trigger functions (with the assessment's tags), extended here.
 RATED_DOWN = import_module("claims.migrations.0012_rated_down_tags")
