@@ -124,17 +124,20 @@ ANALYZE {table};
 FORWARD, BACKWARD = kept_by_triggers("claims_wordcount", "lexeme text NOT NULL", KEY, contribution)
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+def on_postgres(forward_sql: str, backward_sql: str) -> migrations.RunPython:
+    """The SQL both ways, run on PostgreSQL only (SQLite counts without side tables)."""
 
+    def run(sql):
+        def operation(apps, schema_editor):
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(sql)
 
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
+        return operation
+
+    return migrations.RunPython(run(forward_sql), run(backward_sql))
 
 
 class Migration(migrations.Migration):
     dependencies = [("claims", "0023_publication_indexes")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [on_postgres(FORWARD, BACKWARD)]

@@ -45,17 +45,7 @@ FORWARD, BACKWARD = words.kept_by_triggers(
 )
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("claims", "0024_word_counts")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [words.on_postgres(FORWARD, BACKWARD)]
