@@ -231,12 +231,12 @@ def approve_revision(
         rationale=new["rationale"],
         stances=proposal.stances(),
     ):
-        raise services.WorkflowError(f"not approved: {problems}")
+        raise services.WorkflowError(problems)
     old = Proposal.live(claim)
     correction = (new["grade"], new["verdict"]) != (claim.grade, claim.verdict)
     if correction and not note.strip():
         raise services.WorkflowError(
-            f"not approved: the {_what_corrected(claim, new)} changes, so this is a correction:"
+            f"the {_what_corrected(claim, new)} changes, so this is a correction:"
             " write a public note saying why"
         )
     change = PublicChange(

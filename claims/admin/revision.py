@@ -322,8 +322,7 @@ def _decide(request, revision, approve, send_back) -> tuple[int, str]:
                 return messages.SUCCESS, "Sent back to the reviewer with your note."
     except REFUSALS as refused:
         return messages.ERROR, (
-            "Saved as a revision awaiting an editor, but not approved: "
-            f"{sentence(refused).removeprefix('not approved: ')}."
+            f"Saved as a revision awaiting an editor, but not approved: {sentence(refused)}."
         )
     return messages.SUCCESS, (
         "Saved as a revision awaiting an editor: the public pages show the live version until "
