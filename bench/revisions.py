@@ -12,7 +12,7 @@ thousands of rows at 1M), on either database.
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from claims.models import Claim, ClaimRevision, PublicChange
@@ -43,12 +43,11 @@ def add_editorial_record() -> tuple[int, int]:
         source__kind=SourceKind.SYNTHETIC, status=Status.PUBLISHED, published_at__isnull=False
     )
     logged = published.exclude(Exists(PublicChange.objects.filter(claim=OuterRef("pk"))))
+    chosen = logged.alias(c=F("pk") % CORRECTED, u=F("pk") % UPDATED).filter(Q(c=0) | Q(u=0))
     now, changes, batch = timezone.now(), 0, []
-    rows = logged.values_list("pk", "grade", "verdict", "published_at").order_by("pk")
+    rows = chosen.values_list("pk", "grade", "verdict", "published_at").order_by("pk")
     for pk, grade, verdict, published_at in rows.iterator(chunk_size=BATCH):
         corrected = pk % CORRECTED == 0
-        if not corrected and pk % UPDATED:
-            continue
         batch.append(
             PublicChange(
                 claim_id=pk,
@@ -68,10 +67,8 @@ def add_editorial_record() -> tuple[int, int]:
     changes += len(PublicChange.objects.bulk_create(batch))
 
     unrevised = published.exclude(Exists(ClaimRevision.objects.filter(claim=OuterRef("pk"))))
-    candidates = unrevised.values_list("pk", flat=True).order_by("pk")
-    chosen = [pk for pk in candidates.iterator(chunk_size=BATCH) if pk % PENDING == 0]
     revisions = []
-    for claim in Claim.objects.filter(pk__in=chosen):
+    for claim in unrevised.alias(p=F("pk") % PENDING).filter(p=0):
         live = Proposal.live(claim)
         revisions.append(
             ClaimRevision(
