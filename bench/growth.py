@@ -30,6 +30,7 @@ PAGES = [
     ("list_rated_down", "`rated_down=` filter"),
     ("claim", "claim page"),
     ("citation", "citation page (most cited work)"),
+    ("sources", "/sources/, first page"),
     ("api_list_first", "API claims, first page"),
     ("api_list_deep", "API claims, page 20,000 by cursor"),
     ("api_search_common", "API common word"),
@@ -66,6 +67,11 @@ def rows(runs: list[dict]) -> list[tuple[str, list[str], str]]:
             add(label, values, [_fmt_ms(v) for v in values], page=True)
     revalidations = [max(r["median_ms"] for r in run["revalidation"]) for run in runs]
     add("304, slowest of 11 URLs", revalidations, [_fmt_ms(v) for v in revalidations])
+    if all(run.get("matching") for run in runs):
+        matching = [run["matching"]["worst_median_ms"] for run in runs]
+        add(
+            "match suggestion, worst candidate", matching, [_fmt_ms(v) for v in matching], page=True
+        )
     worst = [run["matrix"]["worst"]["median_ms"] for run in runs]
     add("grade × verdict table, worst selection", worst, [_fmt_ms(v) for v in worst], page=True)
     if all(run.get("served") for run in runs):
@@ -81,7 +87,13 @@ def rows(runs: list[dict]) -> list[tuple[str, list[str], str]]:
         mb = 1024 * 1024
         database = [run["sizes"]["database_bytes"] / mb for run in runs]
         add("database on disk", database, [f"{v:,.0f} MB" for v in database])
-        for name in ("claims_claim", "claims_searchdoc", "claims_claimrecord", "claims_wordcount"):
+        for name in (
+            "claims_claim",
+            "claims_searchdoc",
+            "claims_claimrecord",
+            "claims_wordcount",
+            "claims_paircount",
+        ):
             found = [
                 next((t for t in run["sizes"]["tables"] if t["table"] == name), None)
                 for run in runs
