@@ -189,13 +189,23 @@ def test_rated_down_bits_follow_the_filters_codes():
     assert list(migration.DOMAINS) == codes
 
 
-def word_counts(lexeme: str) -> dict[tuple[str, str], int]:
+def counts(table: str, **key: str) -> dict[tuple[str, str], int]:
+    """A count table's published claims per (grade, verdict) for one key (column = value)."""
+    where = " AND ".join(f"{column} = %s" for column in key)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT grade, verdict, n::int FROM claims_wordcount WHERE lexeme = %s AND n <> 0",
-            [lexeme],
+            f"SELECT grade, verdict, n::int FROM {table} WHERE {where} AND n <> 0",
+            list(key.values()),
         )
         return {(grade, verdict): n for grade, verdict, n in cursor.fetchall()}
+
+
+def word_counts(lexeme: str) -> dict[tuple[str, str], int]:
+    return counts("claims_wordcount", lexeme=lexeme)
+
+
+def pair_counts(first: str, second: str) -> dict[tuple[str, str], int]:
+    return counts("claims_paircount", first=first, second=second)
 
 
 def test_the_word_counts_follow_publication_edits_and_deletes(postgres_only):
@@ -221,16 +231,6 @@ def test_the_word_counts_follow_publication_edits_and_deletes(postgres_only):
     claim.delete()
     assert word_counts("eyebrow") == {}
     assert check().count(": clean (") == len(TABLES)
-
-
-def pair_counts(first: str, second: str) -> dict[tuple[str, str], int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT grade, verdict, n::int FROM claims_paircount "
-            "WHERE first = %s AND second = %s AND n <> 0",
-            [first, second],
-        )
-        return {(grade, verdict): n for grade, verdict, n in cursor.fetchall()}
 
 
 def test_the_pair_counts_follow_publication_edits_and_deletes(postgres_only):
